@@ -1,0 +1,533 @@
+//! Test-only helpers for the nslab chapters.
+//!
+//! The tests run each chapter's binary as a separate process (the test
+//! harness is multithreaded, so no namespace call is made in it). This
+//! crate gathers what every chapter's tests need: the root check, a lock
+//! that keeps host-observing tests from overlapping, a snapshot of the
+//! host's state to prove that a run left it unchanged, and namespace
+//! identities to compare.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use assert_cmd;
+pub use libc;
+pub use predicates;
+
+/// How long any single run of a chapter may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every namespace type that `/proc/PID/ns` shows a link for.
+pub const NS_TYPES: [&str; 8] =
+    ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+
+/// True when the test runs as root. Otherwise says why the test does not
+/// run, and fails when `NSLAB_REQUIRE_ROOT=1` (as in CI), so that a test
+/// can never pass by not running.
+pub fn have_root(test: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("NSLAB_REQUIRE_ROOT").as_deref() != Ok("1"),
+        "{test}: needs root, and NSLAB_REQUIRE_ROOT=1 forbids skipping it"
+    );
+    eprintln!("{test}: SKIPPED: creating namespaces needs root");
+    false
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Serialises the tests of one test binary that observe or change the
+/// host (hostname, mounts, IPC, links), so that one test's temporary
+/// change never shows up in another's "unchanged" check.
+pub fn host_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The path of a chapter's binary, built by cargo for this test run.
+pub fn bin(name: &str) -> PathBuf {
+    assert_cmd::cargo::cargo_bin(name)
+}
+
+/// A command that runs chapter `name` with `args`, with a timeout.
+pub fn chapter(name: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(bin(name));
+    command.args(args).timeout(TIMEOUT);
+    command
+}
+
+/// Runs `program` as an unprivileged user (nobody), without capabilities.
+pub fn as_nobody(program: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program)
+        .args(args)
+        .timeout(TIMEOUT);
+    command
+}
+
+/// stdout of a finished command as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr of a finished command as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The identity of this test process's namespace of `kind`, as the
+/// kernel prints it (`uts:[4026531838]`).
+pub fn host_ns(kind: &str) -> String {
+    let link = std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .unwrap_or_else(|e| panic!("cannot read /proc/self/ns/{kind}: {e}"));
+    link.to_string_lossy().into_owned()
+}
+
+/// A shell line that prints `kind link` for every namespace type, run
+/// inside a chapter to compare its namespaces with the host's.
+pub fn print_namespaces_script() -> String {
+    NS_TYPES
+        .iter()
+        .map(|kind| format!("echo {kind} $(readlink /proc/self/ns/{kind})"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks, from the output of [`print_namespaces_script`], that exactly
+/// the types in `new` differ from the host's and all others are shared.
+pub fn assert_namespaces(output: &str, new: &[&str]) {
+    for kind in NS_TYPES {
+        let line = output
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind} line in {output:?}"));
+        let inside = line.split_whitespace().nth(1).unwrap_or("");
+        assert!(
+            inside.starts_with(&format!("{kind}:[")),
+            "bad line {line:?}"
+        );
+        let host = host_ns(kind);
+        if new.contains(&kind) {
+            assert_ne!(inside, host, "{kind} must be a new namespace");
+        } else {
+            assert_eq!(inside, host, "{kind} must be the host's");
+        }
+    }
+}
+
+/// What a run of a chapter must leave as it was.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostSnapshot {
+    hostname: String,
+    domainname: String,
+    mounts: BTreeSet<String>,
+    message_queues: String,
+    shared_memory: String,
+    semaphores: String,
+    links: BTreeSet<String>,
+    proc_mounted: bool,
+}
+
+impl HostSnapshot {
+    pub fn take() -> Self {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+        };
+        HostSnapshot {
+            hostname: read("/proc/sys/kernel/hostname"),
+            domainname: read("/proc/sys/kernel/domainname"),
+            mounts: read("/proc/self/mountinfo")
+                .lines()
+                .map(Into::into)
+                .collect(),
+            message_queues: read("/proc/sysvipc/msg"),
+            shared_memory: read("/proc/sysvipc/shm"),
+            semaphores: read("/proc/sysvipc/sem"),
+            links: std::fs::read_dir("/sys/class/net")
+                .expect("cannot list /sys/class/net")
+                .map(|entry| {
+                    entry.unwrap().file_name().to_string_lossy().into()
+                })
+                .collect(),
+            proc_mounted: std::path::Path::new("/proc/self/stat").exists(),
+        }
+    }
+
+    /// Fails the test with the differences when the host changed.
+    pub fn assert_unchanged(&self) {
+        let now = HostSnapshot::take();
+        assert_eq!(self.hostname, now.hostname, "the host's hostname changed");
+        assert_eq!(self.domainname, now.domainname, "the domain name changed");
+        let added: Vec<_> = now.mounts.difference(&self.mounts).collect();
+        let removed: Vec<_> = self.mounts.difference(&now.mounts).collect();
+        assert!(
+            added.is_empty() && removed.is_empty(),
+            "the host's mount table changed: added {added:#?}, removed {removed:#?}"
+        );
+        assert_eq!(
+            self.message_queues, now.message_queues,
+            "IPC queues changed"
+        );
+        assert_eq!(
+            self.shared_memory, now.shared_memory,
+            "shared memory changed"
+        );
+        assert_eq!(self.semaphores, now.semaphores, "semaphores changed");
+        assert_eq!(self.links, now.links, "the host's network links changed");
+        assert!(now.proc_mounted, "the host's /proc is gone");
+    }
+}
+
+/// PIDs of host processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .expect("cannot list /proc")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&pid: &u32| pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|cmdline| {
+                    String::from_utf8_lossy(&cmdline).contains(marker)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// A name no other run of any test will use.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// A decimal fraction no other test run uses, such as `0.9123400017`:
+/// `sleep 100 0.91234...` sleeps a little longer and carries the marker.
+pub fn unique_number() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("0.9{}{n:04}", std::process::id())
+}
+
+/// Runs a host command to completion and returns its output; panics
+/// with its stderr when it fails.
+pub fn host(program: &str, args: &[&str]) -> Output {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        stderr(&output)
+    );
+    output
+}
+
+/// A chapter started in the background with piped stdout, for tests that
+/// signal it while it runs.
+pub struct Running {
+    pub child: std::process::Child,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Running {
+    /// Starts `program args` and waits until it prints the line `ready`.
+    pub fn start(program: &std::path::Path, args: &[&str]) -> Running {
+        use std::io::BufRead;
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program:?}: {e}"));
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("cannot read stdout");
+        assert_eq!(line.trim(), "ready", "{program:?} did not get ready");
+        Running { child, stdout }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `signal` to the tool itself (not to its command).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the PID of a child we have not reaped yet.
+        assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0);
+    }
+
+    /// Waits at most `limit` for the tool to exit; its exit code and the
+    /// rest of its stdout. Kills it and fails the test when it hangs.
+    pub fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+        use std::io::Read;
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut rest = String::new();
+                let _ = self.stdout.read_to_string(&mut rest);
+                return (status.code(), rest);
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the tool did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// True when the tool is still running after `delay`.
+    pub fn still_running_after(&mut self, delay: Duration) -> bool {
+        std::thread::sleep(delay);
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+/// Shell text that makes `sh` stop itself with SIGTERM: directly where the
+/// command is an ordinary process, and as PID 2 under `--init` where it
+/// would be PID 1 (which cannot be killed from inside its namespace).
+pub fn killed_by_sigterm_args(pid_namespace: bool) -> Vec<&'static str> {
+    let kill_self = ["sh", "-c", "kill -TERM $$; sleep 5"];
+    if pid_namespace {
+        ["--init", "--"].into_iter().chain(kill_self).collect()
+    } else {
+        ["--"].into_iter().chain(kill_self).collect()
+    }
+}
+
+/// The command-line contract of DESIGN.md, as tests. Each chapter's
+/// tests call this once with its binary's name, the namespace types it
+/// adds, whether it has a PID namespace, and whether it needs root.
+#[macro_export]
+macro_rules! contract_tests {
+    ($bin:literal, new: $new:expr, pid_namespace: $pid:expr, needs_root: $root:expr $(,)?) => {
+        mod contract {
+            use std::time::Duration;
+            use $crate::predicates::prelude::*;
+            use $crate::{chapter, have_root, host_lock, stderr, HostSnapshot};
+
+            #[test]
+            fn help_says_what_the_chapter_adds_and_what_to_try() {
+                let out = chapter($bin, &["--help"]).assert().success();
+                let text = $crate::stdout(&out.get_output());
+                assert!(text.contains("Try inside"), "{text}");
+                for kind in $new {
+                    let flag = format!("CLONE_NEW{}", match *kind {
+                        "mnt" => "NS".to_string(),
+                        other => other.to_uppercase(),
+                    });
+                    assert!(text.contains(&flag), "--help must name {flag}");
+                }
+            }
+
+            #[test]
+            fn unknown_option_is_a_one_line_error_with_a_hint() {
+                chapter($bin, &["--frobnicate"])
+                    .assert()
+                    .code(125)
+                    .stderr(predicate::str::starts_with(concat!(
+                        $bin, ": unknown option '--frobnicate'\nhint: "
+                    )));
+            }
+
+            #[test]
+            fn creates_exactly_its_namespaces() {
+                if !have_root("creates_exactly_its_namespaces") { return; }
+                let script = $crate::print_namespaces_script();
+                let out = chapter($bin, &["--", "sh", "-c", &script])
+                    .assert()
+                    .success();
+                $crate::assert_namespaces(&$crate::stdout(&out.get_output()), $new);
+            }
+
+            #[test]
+            fn missing_command_exits_127() {
+                if !have_root("missing_command_exits_127") { return; }
+                let _host = host_lock();
+                let before = HostSnapshot::take();
+                let out = chapter($bin, &["--", "nslab-no-such-command"])
+                    .assert()
+                    .code(127);
+                let err = stderr(&out.get_output());
+                assert!(err.starts_with(concat!(
+                    $bin, ": cannot run 'nslab-no-such-command': command not found"
+                )), "{err}");
+                assert!(err.lines().nth(1).unwrap_or("").starts_with("hint: "), "{err}");
+                before.assert_unchanged();
+            }
+
+            #[test]
+            fn non_executable_file_exits_126() {
+                if !have_root("non_executable_file_exits_126") { return; }
+                chapter($bin, &["--", "/etc/passwd"])
+                    .assert()
+                    .code(126)
+                    .stderr(predicate::str::contains("cannot execute '/etc/passwd'"));
+            }
+
+            #[test]
+            fn exit_status_is_the_commands_own() {
+                if !have_root("exit_status_is_the_commands_own") { return; }
+                chapter($bin, &["--", "sh", "-c", "exit 42"]).assert().code(42);
+            }
+
+            #[test]
+            fn command_killed_by_sigterm_gives_143() {
+                if !have_root("command_killed_by_sigterm_gives_143") { return; }
+                chapter($bin, &$crate::killed_by_sigterm_args($pid)).assert().code(143);
+            }
+
+            #[test]
+            fn sigterm_sent_to_the_tool_reaches_the_command() {
+                if !have_root("sigterm_sent_to_the_tool_reaches_the_command") { return; }
+                let script = "trap 'echo got-term; exit 7' TERM; echo ready; \
+                              while :; do sleep 0.1; done";
+                let running = $crate::Running::start(
+                    &$crate::bin($bin), &["--", "sh", "-c", script]);
+                running.signal($crate::libc::SIGTERM);
+                let (code, rest) = running.wait(Duration::from_secs(10));
+                assert_eq!(code, Some(7));
+                assert_eq!(rest.trim(), "got-term");
+            }
+
+            #[test]
+            fn sighup_sent_to_the_tool_reaches_the_command() {
+                if !have_root("sighup_sent_to_the_tool_reaches_the_command") { return; }
+                let script = "trap 'exit 9' HUP; echo ready; while :; do sleep 0.1; done";
+                let running = $crate::Running::start(
+                    &$crate::bin($bin), &["--", "sh", "-c", script]);
+                running.signal($crate::libc::SIGHUP);
+                assert_eq!(running.wait(Duration::from_secs(10)).0, Some(9));
+            }
+
+            #[test]
+            fn ctrl_c_does_not_kill_the_tool() {
+                if !have_root("ctrl_c_does_not_kill_the_tool") { return; }
+                // SIGINT to the tool alone: it must neither die nor pass it on
+                // (the terminal already sends Ctrl-C to the command).
+                let script = "trap 'exit 99' INT; echo ready; sleep 1; exit 3";
+                let mut running = $crate::Running::start(
+                    &$crate::bin($bin), &["--", "sh", "-c", script]);
+                running.signal($crate::libc::SIGINT);
+                assert!(running.still_running_after(Duration::from_millis(300)));
+                assert_eq!(running.wait(Duration::from_secs(10)).0, Some(3));
+            }
+
+            #[test]
+            fn command_starts_with_default_signals_and_empty_mask() {
+                if !have_root("command_starts_with_default_signals_and_empty_mask") { return; }
+                let line = format!(
+                    "trap '' INT QUIT TERM HUP; exec {} -- grep -E '^Sig(Ign|Blk)' /proc/self/status",
+                    $crate::bin($bin).display()
+                );
+                let out = $crate::assert_cmd::Command::new("bash")
+                    .args(["-c", &line])
+                    .timeout($crate::TIMEOUT)
+                    .assert()
+                    .success();
+                let text = $crate::stdout(&out.get_output());
+                assert_eq!(text, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+            }
+
+            #[test]
+            fn command_inherits_only_stdin_stdout_stderr() {
+                if !have_root("command_inherits_only_stdin_stdout_stderr") { return; }
+                // fd 7 is open (without close-on-exec) in the tool itself.
+                let line = format!(
+                    "exec 7</etc/hostname; exec {} -- ls -l /proc/self/fd",
+                    $crate::bin($bin).display()
+                );
+                let out = $crate::assert_cmd::Command::new("bash")
+                    .args(["-c", &line])
+                    .timeout($crate::TIMEOUT)
+                    .assert()
+                    .success();
+                let text = $crate::stdout(&out.get_output());
+                let fds: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.contains(" -> "))
+                    .filter_map(|l| l.split(" -> ").next()?.split_whitespace().last())
+                    .collect();
+                // ls itself holds one more: the directory it is listing.
+                assert_eq!(fds.len(), 4, "{text}");
+                assert_eq!(&fds[..3], ["0", "1", "2"], "{text}");
+                assert!(text.lines().last().unwrap().ends_with("/fd"), "{text}");
+            }
+
+            #[test]
+            fn killing_the_tool_kills_the_command() {
+                if !have_root("killing_the_tool_kills_the_command") { return; }
+                // sleep adds up its arguments: a unique fraction is a marker
+                // that stays on its command line.
+                let marker = $crate::unique_number();
+                // With a PID namespace, everything in it must die too.
+                let (script, expected) = if $pid {
+                    (format!("echo ready; sleep 100 {marker} & exec sleep 100 {marker}"), 2)
+                } else {
+                    (format!("echo ready; exec sleep 100 {marker}"), 1)
+                };
+                let running = $crate::Running::start(
+                    &$crate::bin($bin), &["--", "sh", "-c", &script]);
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while $crate::processes_with(&marker).len() < expected {
+                    assert!(std::time::Instant::now() < deadline, "sleep never started");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                running.signal($crate::libc::SIGKILL);
+                let _ = running.wait(Duration::from_secs(5));
+                let deadline = std::time::Instant::now() + Duration::from_secs(1);
+                while !$crate::processes_with(&marker).is_empty() {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the command outlived the tool by more than a second"
+                    );
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+
+            #[test]
+            fn interactive_shell_says_what_to_type() {
+                if !have_root("interactive_shell_says_what_to_type") { return; }
+                // stdin is empty: the shell reads EOF and exits at once.
+                let out = chapter($bin, &[]).write_stdin("").assert().success();
+                let err = stderr(&out.get_output());
+                assert!(err.starts_with(concat!($bin, ": new ")), "{err}");
+                assert!(err.contains("try `"), "{err}");
+            }
+
+            #[test]
+            fn without_root_exits_125_with_a_hint_about_root() {
+                if !$root { return; }
+                let mut command = if $crate::is_root() {
+                    $crate::as_nobody($crate::bin($bin).to_str().unwrap(), &["--", "true"])
+                } else {
+                    chapter($bin, &["--", "true"])
+                };
+                let out = command.assert().code(125);
+                let err = stderr(&out.get_output());
+                let lines: Vec<&str> = err.lines().collect();
+                assert_eq!(lines.len(), 2, "{err}");
+                assert!(lines[0].starts_with(concat!($bin, ": cannot create namespaces")), "{err}");
+                assert!(lines[0].contains("EPERM"), "{err}");
+                assert!(lines[1].starts_with("hint: ") && lines[1].contains("root"), "{err}");
+                assert!(lines[1].contains("cargo sudo-run"), "{err}");
+            }
+        }
+    };
+}
