@@ -107,7 +107,7 @@ fn main() -> ExitCode {
         Ok(status) => ExitCode::from(status),
         Err(failure) => {
             eprintln!("{TOOL}: {}: {}", failure.what, failure.errno);
-            if let Some(hint) = hint_for(failure.errno) {
+            if let Some(hint) = hint_for(&failure) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(EXIT_TOOL_FAILED)
@@ -267,6 +267,16 @@ fn wait_for(child_pid: Pid) -> u8 {
 }
 // ANCHOR_END: wait
 
+/// The signals the tool catches while the command runs.
+const FORWARDED_SIGNALS: [Signal; 6] = [
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
 /// The PID of our child, for the signal handler.
 static CHILD_PID: AtomicI32 = AtomicI32::new(0);
 
@@ -290,14 +300,7 @@ fn forward_signals_to(child_pid: Pid) {
         SaFlags::SA_RESTART,
         SigSet::all(),
     );
-    for signal in [
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-    ] {
+    for signal in FORWARDED_SIGNALS {
         // SAFETY: `on_signal` only reads an atomic and calls kill(2).
         let _ = unsafe { sigaction(signal, &action) };
     }
@@ -382,9 +385,9 @@ fn to_c_strings(args: Vec<OsString>) -> Result<Vec<CString>, Failure> {
         })
 }
 
-/// A hint for the errors whose cause we know.
-fn hint_for(errno: Errno) -> Option<String> {
-    match errno {
+/// A hint for the failures whose cause we know.
+fn hint_for(failure: &Failure) -> Option<String> {
+    match failure.errno {
         Errno::EPERM if !Uid::effective().is_root() => Some(format!(
             "creating namespaces needs root: run `cargo sudo-run -p {TOOL}` \
              or `sudo {}`",
@@ -407,27 +410,26 @@ fn hint_for(errno: Errno) -> Option<String> {
 
 /// Names the `/proc/sys/user/max_*_namespaces` limit that was reached.
 fn limit_hint() -> String {
-    let limits: Vec<String> = LIMIT_FILES
+    let limits: Vec<(String, String)> = LIMIT_FILES
         .iter()
         .map(|name| {
             let path = format!("/proc/sys/user/{name}");
             let value = std::fs::read_to_string(&path).unwrap_or_default();
-            format!("{path} = {}", value.trim())
+            (format!("user.{name}"), value.trim().to_string())
         })
         .collect();
-    let exhausted: Vec<&str> = limits
-        .iter()
-        .filter(|limit| limit.ends_with("= 0"))
-        .map(String::as_str)
-        .collect();
-    if exhausted.is_empty() {
-        format!("a namespace limit was reached; read {}", limits.join(", "))
-    } else {
-        format!(
-            "a namespace limit is 0: {} (raise it)",
-            exhausted.join(", ")
-        )
+    if let Some((setting, _)) = limits.iter().find(|(_, value)| value == "0") {
+        return format!(
+            "the limit {setting} is 0 (/proc/sys/{}): raise it with \
+             `sysctl -w {setting}=1000`",
+            setting.replace('.', "/")
+        );
     }
+    let listed: Vec<String> = limits
+        .iter()
+        .map(|(setting, value)| format!("{setting} = {value}"))
+        .collect();
+    format!("a namespace limit was reached: check {}", listed.join(", "))
 }
 
 impl Failure {

@@ -1,0 +1,2 @@
+//! ch07-inspect: being written.
+fn main() {}
