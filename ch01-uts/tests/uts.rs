@@ -5,6 +5,7 @@ use nslab_testkit::{HostSnapshot, chapter, have_root, host_lock, stdout};
 nslab_testkit::contract_tests!(
     "ch01-uts",
     new: &["uts"],
+    limit: "max_uts_namespaces",
     pid_namespace: false,
     needs_root: true,
 );

@@ -64,15 +64,95 @@ pub fn chapter(name: &str, args: &[&str]) -> assert_cmd::Command {
     command
 }
 
-/// Runs `program` as an unprivileged user (nobody), without capabilities.
-pub fn as_nobody(program: &str, args: &[&str]) -> assert_cmd::Command {
+/// The uid and gid of the unprivileged user the tests run as: nobody.
+pub const NOBODY: u32 = 65534;
+
+/// Runs chapter `name` as an unprivileged user (nobody, no capabilities,
+/// no supplementary groups). The binary is copied into a fresh directory
+/// that nobody can reach (the checkout may sit under a private home);
+/// the copy is removed when the returned [`BinaryCopy`] is dropped.
+pub fn as_nobody(
+    name: &str,
+    args: &[&str],
+) -> (assert_cmd::Command, BinaryCopy) {
+    let copy = BinaryCopy::new(name);
     let mut command = assert_cmd::Command::new("setpriv");
     command
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(program)
+        .arg(&copy.path)
         .args(args)
         .timeout(TIMEOUT);
-    command
+    (command, copy)
+}
+
+/// A world-executable copy of a chapter binary in its own directory.
+pub struct BinaryCopy {
+    dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl BinaryCopy {
+    pub fn new(name: &str) -> BinaryCopy {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(unique("nslab-bin"));
+        std::fs::create_dir(&dir).expect("cannot create a temporary dir");
+        let path = dir.join(name);
+        std::fs::copy(bin(name), &path).expect("cannot copy the binary");
+        for file in [&dir, &path] {
+            std::fs::set_permissions(
+                file,
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .expect("cannot chmod the copy");
+        }
+        BinaryCopy { dir, path }
+    }
+}
+
+impl Drop for BinaryCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A directory every user may write to, removed when dropped.
+pub struct SharedDir {
+    pub path: PathBuf,
+}
+
+impl SharedDir {
+    pub fn new() -> SharedDir {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(unique("nslab-shared"));
+        std::fs::create_dir(&path).expect("cannot create a temporary dir");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777))
+            .expect("cannot chmod the shared dir");
+        SharedDir { path }
+    }
+}
+
+impl Default for SharedDir {
+    fn default() -> Self {
+        SharedDir::new()
+    }
+}
+
+impl Drop for SharedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The kernel's overflow uid and gid: what an unmapped id shows as.
+pub fn overflow_ids() -> (u32, u32) {
+    let read = |file: &str| {
+        std::fs::read_to_string(format!("/proc/sys/kernel/{file}"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    (read("overflowuid"), read("overflowgid"))
 }
 
 /// stdout of a finished command as text.
@@ -316,7 +396,7 @@ pub fn killed_by_sigterm_args(pid_namespace: bool) -> Vec<&'static str> {
 /// adds, whether it has a PID namespace, and whether it needs root.
 #[macro_export]
 macro_rules! contract_tests {
-    ($bin:literal, new: $new:expr, pid_namespace: $pid:expr, needs_root: $root:expr $(,)?) => {
+    ($bin:literal, new: $new:expr, limit: $limit:literal, pid_namespace: $pid:expr, needs_root: $root:expr $(,)?) => {
         mod contract {
             use std::time::Duration;
             use $crate::predicates::prelude::*;
@@ -512,12 +592,38 @@ macro_rules! contract_tests {
             }
 
             #[test]
+            fn reached_limit_names_the_setting() {
+                if !have_root("reached_limit_names_the_setting") { return; }
+                // Lower the limit to 0 in a scratch user namespace of the
+                // test's own (limits are per user namespace): the host's
+                // setting is never touched.
+                let line = format!(
+                    "echo 0 > /proc/sys/user/{} && exec {} -- true",
+                    $limit,
+                    $crate::bin($bin).display()
+                );
+                let out = $crate::assert_cmd::Command::new("unshare")
+                    .args(["--user", "--map-root-user", "sh", "-c", &line])
+                    .timeout($crate::TIMEOUT)
+                    .assert()
+                    .code(125);
+                let err = stderr(&out.get_output());
+                let lines: Vec<&str> = err.lines().collect();
+                assert_eq!(lines.len(), 2, "{err}");
+                assert!(lines[0].contains("ENOSPC"), "{err}");
+                assert!(lines[1].starts_with("hint: "), "{err}");
+                assert!(lines[1].contains(concat!("user.", $limit, " is 0")), "{err}");
+                assert!(lines[1].contains(concat!("/proc/sys/user/", $limit)), "{err}");
+            }
+
+            #[test]
             fn without_root_exits_125_with_a_hint_about_root() {
                 if !$root { return; }
-                let mut command = if $crate::is_root() {
-                    $crate::as_nobody($crate::bin($bin).to_str().unwrap(), &["--", "true"])
+                let (mut command, _copy) = if $crate::is_root() {
+                    let (command, copy) = $crate::as_nobody($bin, &["--", "true"]);
+                    (command, Some(copy))
                 } else {
-                    chapter($bin, &["--", "true"])
+                    (chapter($bin, &["--", "true"]), None)
                 };
                 let out = command.assert().code(125);
                 let err = stderr(&out.get_output());

@@ -1,0 +1,125 @@
+//! What ch03-pid promises: the command is PID 1, PID 1's signal rule
+//! holds and has a way out, and `--init` makes the command PID 2.
+
+use std::time::Duration;
+
+use nslab_testkit::{Running, bin, chapter, have_root, libc, stdout};
+
+nslab_testkit::contract_tests!(
+    "ch03-pid",
+    new: &["uts", "ipc", "pid"],
+    limit: "max_pid_namespaces",
+    pid_namespace: true,
+    needs_root: true,
+);
+
+#[test]
+fn echo_dollar_dollar_prints_1() {
+    if !have_root("echo_dollar_dollar_prints_1") {
+        return;
+    }
+    let out = chapter("ch03-pid", &["--", "sh", "-c", "echo $$"])
+        .assert()
+        .success();
+    assert_eq!(stdout(out.get_output()), "1\n");
+}
+
+#[test]
+fn with_init_the_command_is_pid_2() {
+    if !have_root("with_init_the_command_is_pid_2") {
+        return;
+    }
+    let out = chapter("ch03-pid", &["--init", "--", "sh", "-c", "echo $$"])
+        .assert()
+        .success();
+    assert_eq!(stdout(out.get_output()), "2\n");
+}
+
+/// `sleep` as PID 1: it has no handler, so one signal does nothing.
+fn pid1_sleep() -> Running {
+    Running::start(
+        &bin("ch03-pid"),
+        &["--", "sh", "-c", "echo ready; exec sleep 100"],
+    )
+}
+
+#[test]
+fn pid1_ignores_sigterm_and_a_second_one_kills_it() {
+    if !have_root("pid1_ignores_sigterm_and_a_second_one_kills_it") {
+        return;
+    }
+    let mut running = pid1_sleep();
+    running.signal(libc::SIGTERM);
+    assert!(
+        running.still_running_after(Duration::from_millis(500)),
+        "PID 1 sleep must ignore a SIGTERM it has no handler for"
+    );
+    running.signal(libc::SIGTERM);
+    let (code, _) = running.wait(Duration::from_secs(5));
+    assert_eq!(code, Some(128 + libc::SIGKILL));
+}
+
+#[test]
+fn a_second_ctrl_c_kills_pid1() {
+    if !have_root("a_second_ctrl_c_kills_pid1") {
+        return;
+    }
+    let mut running = pid1_sleep();
+    running.signal(libc::SIGINT);
+    assert!(running.still_running_after(Duration::from_millis(300)));
+    running.signal(libc::SIGINT);
+    let (code, _) = running.wait(Duration::from_secs(5));
+    assert_eq!(code, Some(128 + libc::SIGKILL));
+}
+
+#[test]
+fn signals_far_apart_do_not_kill_pid1() {
+    if !have_root("signals_far_apart_do_not_kill_pid1") {
+        return;
+    }
+    let mut running = pid1_sleep();
+    running.signal(libc::SIGTERM);
+    assert!(running.still_running_after(Duration::from_millis(3300)));
+    running.signal(libc::SIGTERM);
+    assert!(
+        running.still_running_after(Duration::from_millis(500)),
+        "two signals 3.3 s apart are not an insistence"
+    );
+    running.signal(libc::SIGTERM);
+    assert_eq!(running.wait(Duration::from_secs(5)).0, Some(137));
+}
+
+#[test]
+fn under_init_sigterm_stops_sleep() {
+    if !have_root("under_init_sigterm_stops_sleep") {
+        return;
+    }
+    let running = Running::start(
+        &bin("ch03-pid"),
+        &["--init", "--", "sh", "-c", "echo ready; exec sleep 100"],
+    );
+    running.signal(libc::SIGTERM);
+    let (code, _) = running.wait(Duration::from_secs(5));
+    assert_eq!(code, Some(128 + libc::SIGTERM));
+}
+
+#[test]
+fn under_init_the_exit_status_passes_through() {
+    if !have_root("under_init_the_exit_status_passes_through") {
+        return;
+    }
+    chapter("ch03-pid", &["--init", "--", "sh", "-c", "exit 42"])
+        .assert()
+        .code(42);
+    chapter("ch03-pid", &["--init", "--", "nslab-no-such-command"])
+        .assert()
+        .code(127);
+}
+
+#[test]
+fn help_explains_pid1_and_the_way_out() {
+    let out = chapter("ch03-pid", &["--help"]).assert().success();
+    let text = stdout(out.get_output());
+    assert!(text.contains("--init"), "{text}");
+    assert!(text.contains("twice"), "{text}");
+}
