@@ -596,7 +596,9 @@ fn hint_for(failure: &Failure) -> Option<String> {
             .ok()
     };
     match failure.errno {
-        _ if failure.what.starts_with("cannot write /proc/") => {
+        Errno::EPERM | Errno::EACCES
+            if failure.what.starts_with("cannot write /proc/") =>
+        {
             Some(APPARMOR_HINT.into())
         }
         Errno::EPERM
