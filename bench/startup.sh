@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Startup benchmark: each chapter against util-linux `unshare` with the same
+# namespace flags, side by side, plus the build budget of the workspace.
+#
+#   bash bench/startup.sh        (as root, from anywhere in the repository)
+#
+# Prints a Markdown report on stdout and writes it to bench/results.md.
+# Progress goes to stderr. Knobs (environment): BENCH_RUNS (runs per half,
+# default 100: 200 per command), BENCH_WARMUP (default 20), BENCH_MEM_RUNS
+# (default 11), BENCH_TARGET_DIR (release build, default target/bench),
+# BENCH_SKIP_BUILD_BUDGET=1 (skip the two cold builds).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+RUNS=${BENCH_RUNS:-100}
+WARMUP=${BENCH_WARMUP:-20}
+MEM_RUNS=${BENCH_MEM_RUNS:-11}
+TARGET=${BENCH_TARGET_DIR:-$ROOT/target/bench}
+RESULTS=$ROOT/bench/results.md
+
+say() { printf 'startup.sh: %s\n' "$*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+[[ $(id -u) == 0 ]] || die "run as root: the chapters and unshare create namespaces"
+command -v cargo >/dev/null || die "cargo not found in PATH"
+
+TMP=$(mktemp -d /tmp/nslab-bench.XXXXXX)
+cleanup() { rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+# --- what the script uses --------------------------------------------------
+
+APT_UPDATED=0
+need() { # need PACKAGE PROGRAM: install PACKAGE from Debian if PROGRAM is missing
+    local package=$1 program=$2
+    command -v "$program" >/dev/null 2>&1 && return 0
+    say "installing $package (apt-get install -y $package)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y "$package" >"$TMP/apt.log" 2>&1; then
+        if ((APT_UPDATED == 0)); then
+            say "apt-get install failed: running apt-get update first"
+            apt-get update >"$TMP/apt.log" 2>&1 ||
+                { cat "$TMP/apt.log" >&2; die "apt-get update failed"; }
+            APT_UPDATED=1
+        fi
+        apt-get install -y "$package" >"$TMP/apt.log" 2>&1 ||
+            { cat "$TMP/apt.log" >&2; die "cannot install $package"; }
+    fi
+    command -v "$program" >/dev/null 2>&1 || die "$package installed but $program is missing"
+}
+need hyperfine hyperfine
+need time /usr/bin/time
+need jq jq
+command -v unshare >/dev/null || die "unshare (util-linux) not found"
+
+median() { # median of the numbers on stdin, one a line
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "nan"; exit }
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+LOAD_START=$(loadavg)
+
+# --- build -------------------------------------------------------------------
+
+say "building the workspace in release mode (CARGO_TARGET_DIR=$TARGET)"
+CHAPTER_PACKAGES=(-p ch01-uts -p ch02-ipc -p ch03-pid -p ch04-mount -p ch05-user -p ch06-net)
+CARGO_TARGET_DIR=$TARGET cargo build --release --quiet "${CHAPTER_PACKAGES[@]}" ||
+    die "the chapters do not build"
+BIN=$TARGET/release
+# ch07-inspect is optional here: only its `cost` subcommand is used.
+rm -f "$BIN/ch07-inspect"
+CARGO_TARGET_DIR=$TARGET cargo build --release --quiet -p ch07-inspect 2>"$TMP/ch07.log" ||
+    say "ch07-inspect does not build (its cost section will say so)"
+
+# Each chapter and the unshare(1) flags that make the same namespaces.
+# unshare --pid needs --fork: without it the exec'd command stays outside
+# the new PID namespace (only its children would enter, and after the first
+# one exits, the next fork fails). The chapters run the command as PID 1,
+# as `unshare --fork` does. --mount makes / recursively private by default
+# (--propagation private), as ch04 does; no --mount-proc.
+CHAPTERS=(
+    "ch01-uts|--uts"
+    "ch02-ipc|--uts --ipc"
+    "ch03-pid|--uts --ipc --pid --fork"
+    "ch04-mount|--uts --ipc --pid --fork --mount"
+    "ch05-user|--uts --ipc --pid --fork --mount --user"
+    "ch06-net|--uts --ipc --pid --fork --mount --user --net"
+)
+
+# --- startup time and peak memory ---------------------------------------------
+
+# Two modes. "As is": what a workshop sees, other jobs included. "FIFO": the
+# same runs under SCHED_FIFO (chrt -f), so that other jobs on the machine
+# (a build, a test run) cannot hold the chapter's or unshare's child in a
+# run queue for a whole time slice: on a busy 2-core machine that wait is
+# milliseconds and swamps what we measure. Children inherit the policy.
+FIFO=(chrt -f 50)
+if ! "${FIFO[@]}" true 2>/dev/null; then
+    say "chrt -f does not work here: the FIFO columns are skipped"
+    FIFO=()
+fi
+
+median_ms() { # median_ms JSON NAME: median of that command's times, in ms
+    jq -r --arg n "$2" '.results[] | select(.command == $n) | .times[]' "$1" |
+        median | awk '{ printf "%.3f", $1 * 1000 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# hyperfine_pair OUT.json CHAPTER-CMD UNSHARE-CMD [PREFIX...]: one hyperfine
+# run, both commands, in the order A B B A so that a slow drift of the
+# machine weighs on both alike.
+hyperfine_pair() {
+    local json=$1 ours=$2 theirs=$3
+    shift 3
+    "$@" hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" \
+        --export-json "$json" \
+        -n chapter "$ours" -n unshare "$theirs" \
+        -n unshare "$theirs" -n chapter "$ours" >&2
+}
+
+TIME_ROWS=()
+MEM_ROWS=()
+ALL_FAST=1
+ALL_FAST_FIFO=1
+ALL_SMALL=1
+for entry in "${CHAPTERS[@]}"; do
+    chapter=${entry%%|*}
+    flags=${entry#*|}
+    ours="$BIN/$chapter -- true"
+    theirs="unshare $flags true"
+    # shellcheck disable=SC2086 # the flags are words on purpose
+    {
+        $ours || die "'$ours' failed (status $?)"
+        unshare $flags true || die "'$theirs' failed (status $?)"
+    }
+
+    say "$chapter: against '$theirs': ${WARMUP} warmup + 2x${RUNS} runs each, as is"
+    hyperfine_pair "$TMP/$chapter.json" "$ours" "$theirs"
+    ours_ms=$(median_ms "$TMP/$chapter.json" chapter)
+    theirs_ms=$(median_ms "$TMP/$chapter.json" unshare)
+    r=$(ratio "$ours_ms" "$theirs_ms")
+    fifo_cells="n/a | n/a | n/a"
+    if ((${#FIFO[@]})); then
+        say "$chapter: the same under ${FIFO[*]}"
+        hyperfine_pair "$TMP/$chapter.fifo.json" "$ours" "$theirs" "${FIFO[@]}"
+        fifo_ours=$(median_ms "$TMP/$chapter.fifo.json" chapter)
+        fifo_theirs=$(median_ms "$TMP/$chapter.fifo.json" unshare)
+        fifo_r=$(ratio "$fifo_ours" "$fifo_theirs")
+        fifo_cells="$fifo_ours | $fifo_theirs | **$fifo_r**"
+        awk -v r="$fifo_r" 'BEGIN { exit !(r <= 1.0) }' || ALL_FAST_FIFO=0
+    else
+        ALL_FAST_FIFO=0
+    fi
+    awk -v r="$r" 'BEGIN { exit !(r <= 1.0) }' || ALL_FAST=0
+    TIME_ROWS+=("| $chapter | \`$theirs\` | $ours_ms | $theirs_ms | **$r** | $fifo_cells |")
+
+    # Peak memory: the largest resident set in the process tree that time(1)
+    # waits for (ru_maxrss, KiB); median of MEM_RUNS runs, interleaved.
+    : >"$TMP/mem.ours"
+    : >"$TMP/mem.theirs"
+    for ((i = 0; i < MEM_RUNS; i++)); do
+        # shellcheck disable=SC2086
+        /usr/bin/time -f %M -o "$TMP/m" $ours >/dev/null && cat "$TMP/m" >>"$TMP/mem.ours"
+        # shellcheck disable=SC2086
+        /usr/bin/time -f %M -o "$TMP/m" $theirs >/dev/null && cat "$TMP/m" >>"$TMP/mem.theirs"
+    done
+    ours_kib=$(median <"$TMP/mem.ours")
+    theirs_kib=$(median <"$TMP/mem.theirs")
+    delta_kib=$(awk -v a="$ours_kib" -v b="$theirs_kib" 'BEGIN { printf "%+d", a - b }')
+    small=$(awk -v d="$delta_kib" 'BEGIN { print (d < 1024) ? "yes" : "no" }')
+    [[ $small == yes ]] || ALL_SMALL=0
+    MEM_ROWS+=("| $chapter | $ours_kib | $theirs_kib | $delta_kib | $small |")
+    say "$chapter: ${ours_ms} vs ${theirs_ms} ms, ratio $r (FIFO: ${fifo_cells//\*/}); ${ours_kib} vs ${theirs_kib} KiB"
+done
+LOAD_AFTER_STARTUP=$(loadavg)
+
+# --- ch07-inspect cost (when it exists) ------------------------------------------
+
+COST_SECTION="\`ch07-inspect cost\` is not available in this build \
+(\`ch07-inspect cost --help\` did not describe it); this section is skipped."
+if help=$("$BIN/ch07-inspect" cost --help 2>&1) && grep -qi cost <<<"$help"; then
+    say "ch07-inspect cost: measuring each namespace type"
+    if cost=$(timeout 180 "$BIN/ch07-inspect" cost 2>&1); then
+        COST_SECTION=$(printf '%s\n\n```text\n$ ch07-inspect cost\n%s\n```' \
+            "Creating and destroying namespaces one type at a time (\`ch07-inspect cost\`):" "$cost")
+    else
+        COST_SECTION=$(printf '`ch07-inspect cost` failed:\n\n```text\n%s\n```' "$cost")
+    fi
+else
+    say "ch07-inspect cost: not available (skipped)"
+fi
+
+# --- build budget --------------------------------------------------------------
+
+cold_build() { # cold_build NAME CARGO-ARGS...: seconds of a build in a fresh target dir
+    local name=$1
+    shift
+    local dir="$TMP/cold-$name" start end
+    start=$(date +%s%N)
+    CARGO_TARGET_DIR=$dir cargo "$@" >"$TMP/$name.log" 2>&1 ||
+        { cat "$TMP/$name.log" >&2; die "cold '$*' failed"; }
+    end=$(date +%s%N)
+    grep -c '^ *Compiling ' "$TMP/$name.log" >"$TMP/$name.count" || true
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", (e - s) / 1e9 }'
+}
+packages() { # distinct packages in the graph for these edge kinds
+    cargo tree --workspace --quiet -e "$1" --prefix none |
+        sed -e 's/ (\*)$//' -e 's/ (proc-macro)//' -e 's/ (.*)$//' | sort -u | grep -c .
+}
+
+if [[ ${BENCH_SKIP_BUILD_BUDGET:-0} == 1 ]]; then
+    BUDGET_SECTION="Skipped (BENCH_SKIP_BUILD_BUDGET=1)."
+else
+    say "build budget: fetching sources so that the cold builds measure compiling only"
+    cargo fetch --quiet
+    build_pkgs=$(packages normal,build)
+    test_pkgs=$(packages normal,build,dev)
+    say "build budget: cold 'cargo build --workspace' in a fresh target dir"
+    build_s=$(cold_build build build --workspace --timings)
+    # The slowest units of that build, from cargo's --timings report.
+    slowest=$(sed -n 's/^const UNIT_DATA = \(.*\);$/\1/p' "$TMP"/cold-build/cargo-timings/cargo-timing-*.html 2>/dev/null |
+        jq -r 'sort_by(-.duration) | .[:5][] | "\(.name) \(.version)\(if .target == "" then "" else .target end): \(.duration * 10 | round / 10) s"' 2>/dev/null |
+        paste -sd ';' | sed 's/;/; /g' || true)
+    rm -rf "$TMP/cold-build"
+    say "build budget: cold 'cargo test --workspace --no-run' in a fresh target dir"
+    test_s=$(cold_build test test --workspace --no-run)
+    rm -rf "$TMP/cold-test"
+    verdict=$(awk -v s="$build_s" 'BEGIN { print (s <= 30) ? "within" : "over" }')
+    BUDGET_SECTION=$(
+        cat <<EOF
+| build (fresh target dir, dev profile) | packages in the graph (\`cargo tree\`) | packages compiled | wall time |
+|---|---:|---:|---:|
+| \`cargo build --workspace\` | $build_pkgs | $(cat "$TMP/build.count") | **${build_s} s** |
+| \`cargo test --workspace --no-run\` | $test_pkgs | $(cat "$TMP/test.count") | **${test_s} s** |
+
+Goal: a cold build in 30 s on 2 cores: **${verdict}** (${build_s} s).
+Slowest units of the cold build (\`cargo build --timings\`): ${slowest:-not available}.
+EOF
+    )
+fi
+
+# --- report --------------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
+{
+    cat <<EOF
+# nslab startup benchmark
+
+- command: \`bash bench/startup.sh\`
+- date: $(date -u '+%Y-%m-%d %H:%M UTC')
+- kernel: $(uname -r); CPU: ${cpu:-unknown}; nproc: $(nproc)
+- $(rustc --version); $(hyperfine --version); $(unshare --version)
+- load average (1, 5, 15 min): ${LOAD_START} at start, ${LOAD_AFTER_STARTUP} after the startup runs
+
+## Startup time: \`chNN -- true\` against \`unshare FLAGS true\`
+
+Median wall time in ms of 2x${RUNS} runs each: one hyperfine -N invocation
+per chapter and mode, ${WARMUP} warmup runs, order chapter, unshare,
+unshare, chapter. "As is" runs beside whatever else the machine does;
+"FIFO" runs the same under \`chrt -f 50\` (SCHED_FIFO), so that other
+jobs cannot keep a freshly forked child waiting in a run queue.
+
+| chapter | same namespaces with | chapter | unshare | ratio | chapter (FIFO) | unshare (FIFO) | ratio (FIFO) |
+|---|---|---:|---:|---:|---:|---:|---:|
+EOF
+    printf '%s\n' "${TIME_ROWS[@]}"
+    cat <<EOF
+
+Goal "at or below unshare's time" (ratio ≤ 1.00 for every chapter): as is
+**$(verdict $ALL_FAST)**; under SCHED_FIFO **$(verdict $ALL_FAST_FIFO)**.
+
+## Peak memory
+
+Largest resident set of the process tree (\`/usr/bin/time -f %M\`, KiB),
+median of ${MEM_RUNS} runs.
+
+| chapter | chapter (KiB) | unshare (KiB) | difference (KiB) | < 1 MiB more |
+|---|---:|---:|---:|:-:|
+EOF
+    printf '%s\n' "${MEM_ROWS[@]}"
+    cat <<EOF
+
+Goal "less than 1 MiB more peak memory than unshare": **$(verdict $ALL_SMALL)**.
+
+## Cost per namespace type
+
+${COST_SECTION}
+
+## Build budget
+
+${BUDGET_SECTION}
+EOF
+} >"$TMP/results.md"
+
+cp "$TMP/results.md" "$RESULTS"
+cat "$TMP/results.md"
+say "written to ${RESULTS#"$ROOT"/}"
