@@ -1,2 +1,199 @@
-//! ch07-inspect: being written.
-fn main() {}
+//! # ch07-inspect: see, compare, enter and keep namespaces
+//!
+//! Step 7 of nslab adds no new flag: it looks at the namespaces that
+//! chapters 1–6 made, with the other three kernel calls (`setns`,
+//! `unshare`, `ioctl_ns`) and the `/proc/PID/ns` links whose inode
+//! number identifies a namespace.
+//!
+//! Try it (as root), with a chapter running in another terminal:
+//!
+//! ```text
+//! $ cargo sudo-run -p ch04-mount          # terminal 1: a container
+//! $ ch07-inspect list                     # terminal 2: its namespaces
+//! $ ch07-inspect ns PID                   # which it shares with you
+//! $ ch07-inspect diff $$ PID              # the same, side by side
+//! $ ch07-inspect tree                     # who owns whom (ioctl_ns)
+//! $ ch07-inspect limits                   # max_*_namespaces
+//! $ ch07-inspect enter PID hostname       # setns, like nsenter
+//! $ ch07-inspect keep PID uts /tmp/uts    # outlive the container
+//! $ ch07-inspect enter /tmp/uts hostname  # after it has exited
+//! $ ch07-inspect release /tmp/uts
+//! $ ch07-inspect unshare pid -- sh -c 'echo $$'   # unshare vs clone
+//! $ ch07-inspect cost                     # what each type costs
+//! ```
+//!
+//! Each subcommand lives in its own module, one page of the book each.
+
+mod cost;
+mod enter;
+mod keep;
+mod list;
+mod ns;
+mod nsfs;
+mod run;
+mod tree;
+mod unshare;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+const TOOL: &str = "ch07-inspect";
+
+/// Docker's exit status for a failure of the tool itself.
+const EXIT_TOOL_FAILED: u8 = 125;
+
+const HELP: &str = "\
+ch07-inspect: see, compare, enter and keep Linux namespaces
+
+Usage: ch07-inspect COMMAND [ARGS...]
+
+Chapters 1-6 create namespaces with clone(2). This one looks at them
+through /proc/PID/ns (a namespace is identified by the device and inode
+of its link) and the other kernel calls: setns(2), unshare(2) and
+ioctl_ns(2).
+
+Commands:
+  ns [PID]               the namespaces of a process (default: this one),
+                         and whether it shares each with us
+  diff PID1 PID2         which namespaces two processes share
+  list [TYPE]            every namespace on the system, like lsns
+  tree [PATH]            who owns whom and who is whose parent (ioctl_ns)
+  limits                 /proc/sys/user/max_*_namespaces and how many exist
+  enter PID|PATH [CMD]   run CMD (bash) in a process's namespaces (setns),
+                         like `nsenter --all`, or in one kept namespace
+  unshare TYPE... [-- CMD]
+                         unshare(2) ourselves, then run CMD as our child
+  keep PID TYPE PATH     keep a namespace alive with a bind mount
+  release PATH           undo keep: unmount and remove PATH
+  cost [N]               microseconds to create and free each type
+  help [COMMAND]         this help, or the help of COMMAND
+
+Try: start `ch04-mount` in one terminal, then `ch07-inspect list`, and
+`ch07-inspect enter PID` with the PID of its shell.
+
+Exit status: 0; 125 when the tool fails (no such PID, permission
+denied, bad arguments). `enter` and `unshare` exit with the command's
+own status, 128+N when it is killed by signal N, 126 when it cannot be
+executed and 127 when it is not found.
+";
+
+/// A failure of the tool itself: one line, and a hint when we know why.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+fn main() -> ExitCode {
+    // `ch07-inspect list | head` must end quietly when head is done, as
+    // other Unix tools do, instead of failing to print (Rust ignores
+    // SIGPIPE by default).
+    // SAFETY: setting a default disposition installs no code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match dispatch(args) {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            eprintln!("{TOOL}: {}", failure.message);
+            if let Some(hint) = failure.hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(EXIT_TOOL_FAILED)
+        }
+    }
+}
+
+/// Every subcommand: its name, its help, and the function that runs it.
+type Command = (&'static str, &'static str, fn(Vec<OsString>) -> Result<u8>);
+
+const COMMANDS: [Command; 10] = [
+    ("ns", ns::HELP_NS, ns::ns_command),
+    ("diff", ns::HELP_DIFF, ns::diff_command),
+    ("list", list::HELP_LIST, list::list_command),
+    ("tree", tree::HELP, tree::command),
+    ("limits", list::HELP_LIMITS, list::limits_command),
+    ("enter", enter::HELP, enter::command),
+    ("unshare", unshare::HELP, unshare::command),
+    ("keep", keep::HELP_KEEP, keep::keep_command),
+    ("release", keep::HELP_RELEASE, keep::release_command),
+    ("cost", cost::HELP, cost::command),
+];
+
+fn dispatch(mut args: Vec<OsString>) -> Result<u8> {
+    if args.is_empty() {
+        print!("{HELP}");
+        return Ok(0);
+    }
+    let name = args.remove(0);
+    let name = name.to_str().unwrap_or("");
+    if matches!(name, "-h" | "--help" | "help") {
+        match args.first().and_then(|a| a.to_str()) {
+            None => print!("{HELP}"),
+            Some(sub) => print!("{}", find_command(sub)?.1),
+        }
+        return Ok(0);
+    }
+    let (_, help, run) = find_command(name)?;
+    // Options of the subcommand come first; `--help` there is its help.
+    if args
+        .first()
+        .is_some_and(|a| a == "-h" || a == "--help" || a == "help")
+    {
+        print!("{help}");
+        return Ok(0);
+    }
+    run(args)
+}
+
+fn find_command(name: &str) -> Result<Command> {
+    COMMANDS
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or_else(|| {
+            let what = if name.starts_with('-') {
+                format!("unknown option '{name}'")
+            } else {
+                format!("unknown command '{name}'")
+            };
+            Failure::new(what)
+                .hint(format!("`{TOOL} --help` lists the commands"))
+        })
+}
+
+/// Splits the arguments of a subcommand that takes no options into
+/// plain words, refusing options and non-UTF-8 text.
+pub fn words(args: Vec<OsString>, usage: &str) -> Result<Vec<String>> {
+    args.into_iter()
+        .map(|arg| match arg.into_string() {
+            Ok(word) if word.starts_with('-') && word.len() > 1 => {
+                Err(usage_error(&format!("unknown option '{word}'"), usage))
+            }
+            Ok(word) => Ok(word),
+            Err(arg) => Err(usage_error(
+                &format!("'{}' is not valid UTF-8", arg.display()),
+                usage,
+            )),
+        })
+        .collect()
+}
+
+/// A mistake on the command line: what is wrong, and the usage line.
+pub fn usage_error(what: &str, usage: &str) -> Failure {
+    Failure::new(what.to_string()).hint(format!("usage: {TOOL} {usage}"))
+}

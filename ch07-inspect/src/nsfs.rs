@@ -1,0 +1,205 @@
+//! What every subcommand shares: the 8 namespace types, the links in
+//! `/proc/PID/ns`, how to tell two namespaces apart, and `ioctl_ns(2)`.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+
+use crate::Failure;
+
+/// One namespace type: its name in `/proc/PID/ns`, its `CLONE_NEW*`
+/// flag, and the sysctl that limits how many may exist.
+#[derive(Debug, PartialEq, Eq, Clone, Copy, PartialOrd, Ord, Hash)]
+pub struct Kind {
+    pub name: &'static str,
+    pub flag: libc::c_int,
+    pub flag_name: &'static str,
+}
+
+impl Kind {
+    pub fn clone_flags(self) -> CloneFlags {
+        CloneFlags::from_bits_retain(self.flag)
+    }
+
+    /// `/proc/sys/user/max_<type>_namespaces`.
+    pub fn limit_file(self) -> String {
+        format!("/proc/sys/user/max_{}_namespaces", self.name)
+    }
+}
+
+const fn kind(
+    name: &'static str,
+    flag: libc::c_int,
+    flag_name: &'static str,
+) -> Kind {
+    Kind {
+        name,
+        flag,
+        flag_name,
+    }
+}
+
+/// The 8 types, in the order `/proc/PID/ns` lists them.
+pub const KINDS: [Kind; 8] = [
+    kind("cgroup", libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
+    kind("ipc", libc::CLONE_NEWIPC, "CLONE_NEWIPC"),
+    kind("mnt", libc::CLONE_NEWNS, "CLONE_NEWNS"),
+    kind("net", libc::CLONE_NEWNET, "CLONE_NEWNET"),
+    kind("pid", libc::CLONE_NEWPID, "CLONE_NEWPID"),
+    kind("time", libc::CLONE_NEWTIME, "CLONE_NEWTIME"),
+    kind("user", libc::CLONE_NEWUSER, "CLONE_NEWUSER"),
+    kind("uts", libc::CLONE_NEWUTS, "CLONE_NEWUTS"),
+];
+
+/// Every link in `/proc/PID/ns`: the 8 types, plus the PID and time
+/// namespaces that the process's *next children* will be in.
+pub const LINKS: [&str; 10] = [
+    "cgroup",
+    "ipc",
+    "mnt",
+    "net",
+    "pid",
+    "pid_for_children",
+    "time",
+    "time_for_children",
+    "user",
+    "uts",
+];
+
+pub const TYPE_NAMES: &str = "cgroup, ipc, mnt, net, pid, time, user, uts";
+
+/// Looks a type up by its name (also `mount` and `network`).
+pub fn kind_named(name: &str) -> Result<Kind, Failure> {
+    let name = match name {
+        "mount" | "ns" => "mnt",
+        "network" => "net",
+        other => other,
+    };
+    KINDS.into_iter().find(|k| k.name == name).ok_or_else(|| {
+        Failure::new(format!("unknown namespace type '{name}'"))
+            .hint(format!("the types are: {TYPE_NAMES}"))
+    })
+}
+
+/// The type a `CLONE_NEW*` flag stands for.
+pub fn kind_of_flag(flag: libc::c_int) -> Option<Kind> {
+    KINDS.into_iter().find(|k| k.flag == flag)
+}
+
+// ANCHOR: identity
+/// A namespace's identity. The link text `net:[4026531833]` shows only
+/// the inode; the kernel documents that the pair (device, inode) of the
+/// nsfs file is what identifies a namespace, so we compare both, from
+/// stat(2) on the link (which follows it to the namespace's nsfs file).
+#[derive(Debug, PartialEq, Eq, Clone, Copy, PartialOrd, Ord, Hash)]
+pub struct NsId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl NsId {
+    pub fn of_path(path: impl AsRef<Path>) -> std::io::Result<NsId> {
+        let meta = std::fs::metadata(path)?;
+        Ok(NsId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+
+    pub fn of_file(file: &File) -> std::io::Result<NsId> {
+        let meta = file.metadata()?;
+        Ok(NsId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+}
+// ANCHOR_END: identity
+
+/// Why a `/proc/PID/...` file could not be read, as a one-line error.
+pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
+    if !Path::new(&format!("/proc/{pid}")).exists() {
+        return no_such_process(pid);
+    }
+    match Errno::from_raw(error.raw_os_error().unwrap_or(0)) {
+        errno @ (Errno::EACCES | Errno::EPERM) => Failure::new(format!(
+            "cannot read {path}: permission denied ({errno:?})"
+        ))
+        .hint(
+            "reading another user's namespaces needs the right to ptrace \
+             it: run as root (sudo)",
+        ),
+        _ => Failure::new(format!("cannot read {path}: {error}")),
+    }
+}
+
+pub fn no_such_process(pid: i32) -> Failure {
+    Failure::new(format!("no process with PID {pid}")).hint(
+        "the process may have exited: `ps -e` lists the processes, and \
+         `ch07-inspect list` the namespaces",
+    )
+}
+
+/// Parses a PID argument.
+pub fn parse_pid(text: &str) -> Result<i32, Failure> {
+    match text.parse::<i32>() {
+        Ok(pid) if pid > 0 => Ok(pid),
+        _ => Err(Failure::new(format!("'{text}' is not a PID"))
+            .hint("a PID is a positive number, such as `$$` or 1")),
+    }
+}
+
+/// The command name of a process (`/proc/PID/comm`), or "?" when it has
+/// gone.
+pub fn comm(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim_end().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+// ANCHOR: ioctl
+// ioctl_ns(2) requests: _IO(0xb7, n), no data direction, no size.
+pub const NS_GET_USERNS: libc::Ioctl = (0xb7 << 8) | 0x1;
+pub const NS_GET_PARENT: libc::Ioctl = (0xb7 << 8) | 0x2;
+pub const NS_GET_NSTYPE: libc::Ioctl = (0xb7 << 8) | 0x3;
+pub const NS_GET_OWNER_UID: libc::Ioctl = (0xb7 << 8) | 0x4;
+
+/// `NS_GET_USERNS` or `NS_GET_PARENT`: a new fd for the owning user
+/// namespace or the parent namespace.
+pub fn ns_get_fd(ns: &File, request: libc::Ioctl) -> Result<File, Errno> {
+    // SAFETY: these two requests take no argument and return a new fd.
+    let fd = unsafe { libc::ioctl(ns.as_raw_fd(), request) };
+    Errno::result(fd)?;
+    // SAFETY: the kernel just gave us this fd; nothing else owns it.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// `NS_GET_NSTYPE`: which type of namespace a file refers to.
+pub fn ns_get_type(ns: &File) -> Result<Kind, Errno> {
+    // SAFETY: NS_GET_NSTYPE takes no argument and returns a CLONE_NEW*.
+    let flag = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_NSTYPE) };
+    Errno::result(flag)?;
+    kind_of_flag(flag).ok_or(Errno::EINVAL)
+}
+
+/// `NS_GET_OWNER_UID`: the uid (in the caller's user namespace) of the
+/// user who created a user namespace.
+pub fn ns_get_owner_uid(ns: &File) -> Result<u32, Errno> {
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: the kernel writes one uid_t through the pointer we pass,
+    // which points to a live local variable.
+    let result = unsafe {
+        libc::ioctl(
+            ns.as_raw_fd(),
+            NS_GET_OWNER_UID,
+            &mut uid as *mut libc::uid_t,
+        )
+    };
+    Errno::result(result)?;
+    Ok(uid)
+}
+// ANCHOR_END: ioctl

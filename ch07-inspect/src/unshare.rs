@@ -1,0 +1,271 @@
+//! `unshare TYPE... [-- COMMAND...]`: unshare(2) on ourselves.
+
+use std::ffi::OsString;
+
+use nix::errno::Errno;
+use nix::mount::{MsFlags, mount};
+use nix::sched::{CloneFlags, unshare};
+use nix::time::{ClockId, clock_gettime};
+use nix::unistd::{Gid, Uid, getpid};
+
+use crate::ns::{Link, read_links};
+use crate::nsfs::{Kind, kind_named};
+use crate::run::{fork_and_exec, to_c_strings};
+use crate::{Failure, Result, usage_error};
+
+pub const HELP: &str = "\
+ch07-inspect unshare: unshare(2) ourselves, then run a command
+
+Usage: ch07-inspect unshare [OPTIONS] TYPE... [-- COMMAND [ARG...]]
+
+The chapters create namespaces with clone(2): the new process is born
+in them. unshare(2) instead moves the caller itself into new
+namespaces, then this tool forks COMMAND (default: bash, or sh) as its
+child. It shows the difference: after unshare(CLONE_NEWPID), our own
+/proc/self/ns/pid is unchanged, pid_for_children is a new namespace
+(dangling until a child is born), and the first child is PID 1 there.
+A time namespace behaves the same way (time vs time_for_children).
+
+TYPE: cgroup, ipc, mnt, net, pid, time, user, uts (several allowed).
+With user, root inside is mapped to our own uid and gid outside.
+With mnt, / is made recursively private first, as in ch04.
+
+Options:
+      --boottime SECS   with time: shift CLOCK_BOOTTIME (and /proc/uptime)
+                        of the child by SECS
+      --monotonic SECS  with time: shift CLOCK_MONOTONIC by SECS
+  -h, --help            print this help
+
+Try: ch07-inspect unshare pid -- sh -c 'echo $$'          -> 1
+     ch07-inspect unshare --boottime 86400 time -- cat /proc/uptime
+
+Exit status: the command's own; 128+N when it was killed by signal N;
+125 when a namespace cannot be made; 126 when COMMAND cannot be
+executed; 127 when it is not found.
+";
+
+const USAGE: &str = "unshare [--boottime SECS] [--monotonic SECS] TYPE... \
+                     [-- COMMAND...]";
+
+struct Options {
+    kinds: Vec<Kind>,
+    boottime: Option<i64>,
+    monotonic: Option<i64>,
+    command: Vec<OsString>,
+}
+
+fn parse(args: Vec<OsString>) -> Result<Options> {
+    let mut options = Options {
+        kinds: Vec::new(),
+        boottime: None,
+        monotonic: None,
+        command: Vec::new(),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let word = arg.into_string().map_err(|arg| {
+            usage_error(
+                &format!("'{}' is not valid UTF-8", arg.display()),
+                USAGE,
+            )
+        })?;
+        match word.as_str() {
+            "--" => {
+                options.command = args.collect();
+                break;
+            }
+            "--boottime" | "--monotonic" => {
+                let value = args
+                    .next()
+                    .and_then(|v| v.to_str()?.parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        usage_error(
+                            &format!("{word} needs a number of seconds"),
+                            USAGE,
+                        )
+                    })?;
+                if word == "--boottime" {
+                    options.boottime = Some(value);
+                } else {
+                    options.monotonic = Some(value);
+                }
+            }
+            option if option.starts_with('-') => {
+                return Err(usage_error(
+                    &format!("unknown option '{option}'"),
+                    USAGE,
+                ));
+            }
+            name => {
+                let kind = kind_named(name).map_err(|f| {
+                    f.hint(
+                        "name the types (cgroup, ipc, mnt, net, pid, time, \
+                         user, uts), then the command after --",
+                    )
+                })?;
+                if !options.kinds.contains(&kind) {
+                    options.kinds.push(kind);
+                }
+            }
+        }
+    }
+    if options.kinds.is_empty() {
+        return Err(usage_error("unshare needs at least one TYPE", USAGE));
+    }
+    let has_time = options.kinds.iter().any(|k| k.name == "time");
+    if (options.boottime.is_some() || options.monotonic.is_some()) && !has_time
+    {
+        return Err(usage_error(
+            "--boottime and --monotonic need the time type",
+            USAGE,
+        ));
+    }
+    Ok(options)
+}
+
+pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let options = parse(args)?;
+    let command = to_c_strings(options.command)?;
+    let flags = options
+        .kinds
+        .iter()
+        .fold(CloneFlags::empty(), |all, kind| all | kind.clone_flags());
+    let names: Vec<&str> = options.kinds.iter().map(|k| k.flag_name).collect();
+    let wants = |name: &str| options.kinds.iter().any(|k| k.name == name);
+    let (uid, gid) = (Uid::effective(), Gid::effective());
+
+    // ANCHOR: unshare
+    let before = read_links(0)?;
+    unshare(flags).map_err(|errno| unshare_failure(&names, errno))?;
+    if wants("user") {
+        map_root(uid, gid)?;
+    }
+    if wants("mnt") {
+        // Mounts made by the command must not propagate to the host.
+        let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
+        mount(None::<&str>, "/", None::<&str>, private, None::<&str>)
+            .map_err(|e| Failure::new(format!("cannot make / private: {e}")))?;
+    }
+    if wants("time") {
+        // Only possible before the first process enters the namespace.
+        set_time_offsets(options.boottime, options.monotonic)?;
+    }
+    let after = read_links(0)?;
+    println!(
+        "unshare({}) in ch07-inspect (PID {}):",
+        names.join(" | "),
+        getpid()
+    );
+    println!("{:<18} {:>12} {:>12}", "LINK", "BEFORE", "AFTER");
+    for ((name, old), (_, new)) in before.iter().zip(&after) {
+        let base = name.trim_end_matches("_for_children");
+        if !wants(base) {
+            continue;
+        }
+        let note = match (old, new) {
+            (_, Link::Dangling) => "dangling: no process in it until our \
+                                    first child"
+                .to_string(),
+            (a, b) if a == b => "unchanged: unshare does not move the caller \
+                                 into this one, only its children"
+                .to_string(),
+            _ => "new".to_string(),
+        };
+        println!("{name:<18} {:>12} {:>12}  {note}", show(*old), show(*new));
+    }
+    // The child is born in the new namespaces: in a new PID namespace,
+    // it is PID 1, the namespace's init.
+    fork_and_exec(&command, || first_child_report(wants("time")))
+    // ANCHOR_END: unshare
+}
+
+/// Runs in the first child, before exec: where it is.
+fn first_child_report(time: bool) {
+    let links = read_links(0).unwrap_or_default();
+    let ino = |name: &str| {
+        links
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("?".into(), |(_, link)| show(*link))
+    };
+    let mut report =
+        format!("first child: getpid() = {}, pid:[{}]", getpid(), ino("pid"));
+    if time {
+        // The offsets apply to the clocks of processes in the namespace.
+        let secs = |clock| {
+            clock_gettime(clock)
+                .map_or(-1.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
+        };
+        report.push_str(&format!(
+            ", time:[{}], CLOCK_MONOTONIC {:.1} s, CLOCK_BOOTTIME {:.1} s",
+            ino("time"),
+            secs(ClockId::CLOCK_MONOTONIC),
+            secs(ClockId::CLOCK_BOOTTIME)
+        ));
+    }
+    println!("{report}");
+}
+
+fn show(link: Link) -> String {
+    match link {
+        Link::Namespace(id) => id.ino.to_string(),
+        Link::Dangling => "-".into(),
+        Link::Missing => "absent".into(),
+    }
+}
+
+/// Root inside is our own uid and gid outside.
+fn map_root(uid: Uid, gid: Gid) -> Result<()> {
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text)
+            .map_err(|e| Failure::new(format!("cannot write {path}: {e}")))
+    };
+    // Writing gid_map unprivileged needs setgroups(2) switched off.
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+// ANCHOR: timens
+/// Shifts the clocks of the new time namespace. The kernel accepts
+/// this only until a process is in it: that is, before our fork.
+fn set_time_offsets(
+    boottime: Option<i64>,
+    monotonic: Option<i64>,
+) -> Result<()> {
+    let mut text = String::new();
+    if let Some(secs) = monotonic {
+        text.push_str(&format!("monotonic {secs} 0\n"));
+    }
+    if let Some(secs) = boottime {
+        text.push_str(&format!("boottime {secs} 0\n"));
+    }
+    if text.is_empty() {
+        return Ok(());
+    }
+    std::fs::write("/proc/self/timens_offsets", text).map_err(|e| {
+        Failure::new(format!("cannot write /proc/self/timens_offsets: {e}"))
+            .hint("an offset may not make a clock negative or overflow it")
+    })
+}
+// ANCHOR_END: timens
+
+fn unshare_failure(names: &[&str], errno: Errno) -> Failure {
+    let failure =
+        Failure::new(format!("cannot unshare({}): {errno}", names.join(" | ")));
+    match errno {
+        Errno::EPERM if !Uid::effective().is_root() => failure.hint(
+            "creating namespaces needs root (or add the user type to \
+             create them in a user namespace of your own)",
+        ),
+        Errno::ENOSPC => failure.hint(
+            "a /proc/sys/user/max_*_namespaces limit was reached: see \
+             `ch07-inspect limits`",
+        ),
+        Errno::EINVAL => failure.hint(
+            "this kernel lacks a type, or we are multi-threaded (user \
+             namespaces need a single thread)",
+        ),
+        _ => failure,
+    }
+}
