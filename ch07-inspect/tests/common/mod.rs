@@ -1,0 +1,134 @@
+//! Helpers for the ch07-inspect tests: run the tool, and keep a chapter
+//! running in the background while the tool looks at it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nslab_testkit::{TIMEOUT, bin, stdout};
+
+/// `ch07-inspect args`, run to completion with a timeout.
+pub fn inspect(args: &[&str]) -> nslab_testkit::assert_cmd::Command {
+    let mut command = nslab_testkit::assert_cmd::Command::new(bin("ch07-inspect"));
+    command.args(args).timeout(TIMEOUT);
+    command
+}
+
+/// Runs ch07-inspect, asserts that it succeeds, returns its stdout.
+pub fn inspect_ok(args: &[&str]) -> String {
+    let out = inspect(args).assert().success();
+    stdout(out.get_output())
+}
+
+/// A program left running in the background: it prints `ready`, then
+/// waits for its stdin to close (a `read x` in the shell script).
+pub struct Background {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub stdout: BufReader<ChildStdout>,
+}
+
+impl Background {
+    pub fn start(program: &Path, args: &[&str]) -> Background {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program:?}: {e}"));
+        let stdin = child.stdin.take();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("cannot read stdout");
+        assert_eq!(line.trim(), "ready", "{program:?} did not get ready");
+        Background {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The PID of the program we started (a chapter: the tool).
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The first child of the tool: a chapter's container process.
+    pub fn container_pid(&self) -> i32 {
+        let path = format!("/proc/{0}/task/{0}/children", self.pid());
+        let text = std::fs::read_to_string(&path).expect("children");
+        text.split_whitespace()
+            .next()
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("{path} lists no child: {text:?}"))
+    }
+
+    /// Closes stdin (the script's `read` returns) and waits for the end.
+    pub fn stop(mut self) -> Option<i32> {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the program did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // A failed test must not leave the program running.
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The inode of /proc/PID/ns/KIND (of this test process for "self").
+pub fn ns_inode(pid: &str, kind: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/ns/{kind}"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/ns/{kind}: {e}"))
+        .ino()
+}
+
+/// The words of the line of `text` whose first word is `first`.
+pub fn line_starting<'a>(text: &'a str, first: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|words| words.first() == Some(&first))
+        .unwrap_or_else(|| panic!("no line starting with {first:?} in:\n{text}"))
+}
+
+/// A scratch directory that is removed, with what is in it, at the end.
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    pub fn new() -> ScratchDir {
+        let path = std::env::temp_dir().join(nslab_testkit::unique("nslab-ch07"));
+        std::fs::create_dir(&path).expect("cannot create a scratch dir");
+        ScratchDir(path)
+    }
+
+    pub fn join(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Only files: a failed test may have left a mount, which we
+        // must not delete through.
+        if let Ok(entries) = std::fs::read_dir(&self.0) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
