@@ -132,3 +132,17 @@ impl Drop for ScratchDir {
         let _ = std::fs::remove_dir(&self.0);
     }
 }
+
+/// Every link in /proc/PID/ns.
+pub const LINKS: [&str; 10] = [
+    "cgroup",
+    "ipc",
+    "mnt",
+    "net",
+    "pid",
+    "pid_for_children",
+    "time",
+    "time_for_children",
+    "user",
+    "uts",
+];
