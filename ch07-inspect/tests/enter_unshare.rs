@@ -1,0 +1,230 @@
+//! enter (setns) and unshare (unshare on ourselves), through the tool.
+
+mod common;
+
+use common::{Background, inspect, inspect_ok, line_starting, ns_inode};
+use nslab_testkit::{HostSnapshot, bin, have_root, host_lock, stderr};
+
+#[test]
+fn enter_a_ch04_container_sees_its_hostname_proc_and_pid_1() {
+    if !have_root("enter_a_ch04_container_sees_its_hostname_proc_and_pid_1") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let container = Background::start(
+        &bin("ch04-mount"),
+        &[
+            "--",
+            "sh",
+            "-c",
+            "hostname inner; mount -t proc proc /proc; echo ready; read x || :",
+        ],
+    );
+    let pid = container.container_pid().to_string();
+    let script = "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; \
+                  echo $$; ls /proc | grep -c '^[0-9]'; pwd; \
+                  readlink /proc/self/ns/uts /proc/self/ns/mnt";
+    let out = inspect(&["enter", &pid, "sh", "-c", script]).assert().success();
+    let text = nslab_testkit::stdout(out.get_output());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "inner", "its hostname: {text}");
+    // Its /proc: PID 1 is the container's shell...
+    assert!(lines[1].starts_with("sh -c hostname inner;"), "{text}");
+    // ...we are a small PID in its PID namespace, and see few processes.
+    let me: u32 = lines[2].parse().unwrap();
+    assert!((2..100).contains(&me), "{text}");
+    let count: u32 = lines[3].parse().unwrap();
+    assert!((2..10).contains(&count), "{text}");
+    assert_eq!(lines[4], "/", "{text}");
+    assert_eq!(lines[5], format!("uts:[{}]", ns_inode(&pid, "uts")));
+    assert_eq!(lines[6], format!("mnt:[{}]", ns_inode(&pid, "mnt")));
+    let err = stderr(out.get_output());
+    assert!(
+        err.starts_with(&format!(
+            "ch07-inspect: entered cgroup ipc uts net pid mnt time of PID {pid} \
+             (user: the same as ours, skipped)"
+        )),
+        "{err}"
+    );
+    assert_eq!(container.stop(), Some(0));
+    before.assert_unchanged();
+}
+
+#[test]
+fn enter_passes_on_the_commands_exit_status() {
+    if !have_root("enter_passes_on_the_commands_exit_status") {
+        return;
+    }
+    let me = std::process::id().to_string();
+    inspect(&["enter", &me, "sh", "-c", "exit 42"]).assert().code(42);
+    inspect(&["enter", &me, "sh", "-c", "kill -TERM $$"]).assert().code(143);
+    let out = inspect(&["enter", &me, "--", "nslab-no-such-command"])
+        .assert()
+        .code(127);
+    let err = stderr(out.get_output());
+    assert!(
+        err.contains("ch07-inspect: cannot run 'nslab-no-such-command': \
+                      command not found\n")
+            || err.contains("command not found (ENOENT"),
+        "{err}"
+    );
+    inspect(&["enter", &me, "/etc/passwd"]).assert().code(126);
+}
+
+#[test]
+fn enter_without_root_fails_with_a_hint() {
+    if !have_root("enter_without_root_fails_with_a_hint") {
+        return;
+    }
+    let shell = Background::start(
+        std::path::Path::new("unshare"),
+        &["--uts", "sh", "-c", "echo ready; read x || :"],
+    );
+    let pid = shell.pid().to_string();
+    // As nobody, /proc/PID/ns of a root process cannot even be opened.
+    let (mut command, _copy) =
+        nslab_testkit::as_nobody("ch07-inspect", &["enter", &pid, "true"]);
+    let err = stderr(command.assert().code(125).get_output());
+    assert!(err.contains("permission denied (EACCES)"), "{err}");
+    assert!(err.contains("hint: ") && err.contains("root"), "{err}");
+    assert_eq!(shell.stop(), Some(0));
+}
+
+#[test]
+fn unshare_pid_leaves_us_in_ours_and_makes_the_child_pid_1() {
+    if !have_root("unshare_pid_leaves_us_in_ours_and_makes_the_child_pid_1") {
+        return;
+    }
+    let text = inspect_ok(&["unshare", "pid", "--", "sh", "-c", "echo shell $$"]);
+    let host_pid = ns_inode("self", "pid").to_string();
+    let pid = line_starting(&text, "pid");
+    assert_eq!(pid[1..4], [&host_pid, &host_pid, "unchanged:"], "{text}");
+    let children = line_starting(&text, "pid_for_children");
+    assert_eq!(children[1..4], [&host_pid, "-", "dangling:"], "{text}");
+    let first = line_starting(&text, "first");
+    assert_eq!(first[2..5], ["getpid()", "=", "1,"], "{text}");
+    let new_pid = first[5].trim_start_matches("pid:[").trim_end_matches(']');
+    assert_ne!(new_pid, host_pid, "{text}");
+    assert_eq!(line_starting(&text, "shell")[1], "1", "{text}");
+}
+
+#[test]
+fn unshare_makes_all_eight_types_for_the_child() {
+    if !have_root("unshare_makes_all_eight_types_for_the_child") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let script = format!(
+        "echo namespaces:; {}; hostname x; mount -t tmpfs none /mnt",
+        nslab_testkit::print_namespaces_script()
+    );
+    let text = inspect_ok(&[
+        "unshare", "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts",
+        "--", "sh", "-c", &script,
+    ]);
+    let (report, inside) = text.split_once("namespaces:\n").unwrap();
+    nslab_testkit::assert_namespaces(inside, &nslab_testkit::NS_TYPES);
+    // The tool itself moved into all but pid and time: for those two
+    // only the children's link changes.
+    for kind in ["cgroup", "ipc", "mnt", "net", "user", "uts"] {
+        assert_eq!(line_starting(report, kind)[3], "new", "{kind}: {report}");
+    }
+    assert_eq!(line_starting(report, "time")[3], "unchanged:", "{report}");
+    assert_eq!(line_starting(report, "time_for_children")[3], "new");
+    // The hostname and the tmpfs stayed inside.
+    before.assert_unchanged();
+}
+
+fn uptime() -> f64 {
+    let text = std::fs::read_to_string("/proc/uptime").unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn monotonic() -> f64 {
+    let mut now = nslab_testkit::libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into a live local.
+    unsafe {
+        nslab_testkit::libc::clock_gettime(
+            nslab_testkit::libc::CLOCK_MONOTONIC,
+            &mut now,
+        )
+    };
+    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+}
+
+#[test]
+fn unshare_time_shifts_the_childs_clocks() {
+    if !have_root("unshare_time_shifts_the_childs_clocks") {
+        return;
+    }
+    let (up_before, mono_before) = (uptime(), monotonic());
+    let text = inspect_ok(&[
+        "unshare",
+        "--boottime",
+        "86400",
+        "--monotonic",
+        "3600",
+        "time",
+        "--",
+        "cat",
+        "/proc/uptime",
+    ]);
+    let (up_after, mono_after) = (uptime(), monotonic());
+    // The last line is cat's: /proc/uptime shows CLOCK_BOOTTIME.
+    let inside: f64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!(
+        inside >= up_before + 86400.0 - 0.1 && inside <= up_after + 86400.0 + 0.1,
+        "{inside} vs {up_before}..{up_after}: {text}"
+    );
+    let first = line_starting(&text, "first");
+    let at = first.iter().position(|w| *w == "CLOCK_MONOTONIC").unwrap();
+    let mono: f64 = first[at + 1].parse().unwrap();
+    assert!(
+        mono >= mono_before + 3600.0 - 0.2 && mono <= mono_after + 3600.0 + 0.2,
+        "{mono} vs {mono_before}..{mono_after}: {text}"
+    );
+    // Without offsets, the clocks are the host's.
+    let text = inspect_ok(&["unshare", "time", "--", "cat", "/proc/uptime"]);
+    let inside: f64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!((inside - uptime()).abs() < 5.0, "{text}");
+}
+
+#[test]
+fn unshare_passes_on_the_commands_exit_status() {
+    if !have_root("unshare_passes_on_the_commands_exit_status") {
+        return;
+    }
+    inspect(&["unshare", "uts", "--", "sh", "-c", "exit 42"]).assert().code(42);
+    inspect(&["unshare", "uts", "--", "sh", "-c", "kill -TERM $$"])
+        .assert()
+        .code(143);
+    inspect(&["unshare", "uts", "--", "nslab-no-such-command"])
+        .assert()
+        .code(127);
+    inspect(&["unshare", "uts", "--", "/etc/passwd"]).assert().code(126);
+}
+
+#[test]
+fn unshare_without_root_fails_with_a_hint() {
+    if !have_root("unshare_without_root_fails_with_a_hint") {
+        return;
+    }
+    let (mut command, _copy) =
+        nslab_testkit::as_nobody("ch07-inspect", &["unshare", "uts", "--", "true"]);
+    let err = stderr(command.assert().code(125).get_output());
+    assert!(
+        err.starts_with("ch07-inspect: cannot unshare(CLONE_NEWUTS): EPERM"),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: creating namespaces needs root"), "{err}");
+}
