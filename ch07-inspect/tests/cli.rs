@@ -106,8 +106,10 @@ fn permission_denied_is_an_error_with_a_hint() {
     let out = command.assert().code(125);
     let err = stderr(out.get_output());
     assert!(
-        err.starts_with("ch07-inspect: cannot read /proc/1/ns/cgroup: \
-                         permission denied (EACCES)\nhint: "),
+        err.starts_with(
+            "ch07-inspect: cannot read /proc/1/ns/cgroup: \
+                         permission denied (EACCES)\nhint: "
+        ),
         "{err}"
     );
     assert!(err.contains("root"), "{err}");
@@ -117,7 +119,11 @@ fn permission_denied_is_an_error_with_a_hint() {
 fn keep_refuses_a_path_that_exists() {
     let me = std::process::id().to_string();
     let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert_error(&["keep", &me, "uts", "/etc/passwd"], "/etc/passwd exists", "new path");
+    assert_error(
+        &["keep", &me, "uts", "/etc/passwd"],
+        "/etc/passwd exists",
+        "new path",
+    );
     let after = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert_eq!(before, after, "keep mounted something");
 }
@@ -129,7 +135,11 @@ fn release_refuses_what_keep_did_not_make() {
         "/etc/passwd is not a kept namespace",
         "nsfs",
     );
-    assert_error(&["release", "/nslab-no-such-file"], "cannot release", "list");
+    assert_error(
+        &["release", "/nslab-no-such-file"],
+        "cannot release",
+        "list",
+    );
 }
 
 #[test]
@@ -144,9 +154,12 @@ fn enter_refuses_a_file_that_is_not_a_namespace() {
 #[test]
 fn tree_explains_enotty_einval_and_eperm() {
     let text = inspect_ok(&["tree", "/etc/passwd"]);
-    for request in
-        ["NS_GET_NSTYPE", "NS_GET_USERNS", "NS_GET_PARENT", "NS_GET_OWNER_UID"]
-    {
+    for request in [
+        "NS_GET_NSTYPE",
+        "NS_GET_USERNS",
+        "NS_GET_PARENT",
+        "NS_GET_OWNER_UID",
+    ] {
         let words = common::line_starting(&text, request);
         assert_eq!(words[1], "ENOTTY:", "{text}");
     }
@@ -163,7 +176,10 @@ fn tree_explains_enotty_einval_and_eperm() {
     let text = inspect_ok(&["tree", "/proc/self/ns/user"]);
     assert_eq!(common::line_starting(&text, "NS_GET_PARENT")[1], "EPERM:");
     assert_eq!(common::line_starting(&text, "NS_GET_USERNS")[1], "EPERM:");
-    assert!(text.contains("the top: NS_GET_PARENT gives EPERM"), "{text}");
+    assert!(
+        text.contains("the top: NS_GET_PARENT gives EPERM"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -25,7 +25,9 @@ fn enter_a_ch04_container_sees_its_hostname_proc_and_pid_1() {
     let script = "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; \
                   echo $$; ls /proc | grep -c '^[0-9]'; pwd; \
                   readlink /proc/self/ns/uts /proc/self/ns/mnt";
-    let out = inspect(&["enter", &pid, "sh", "-c", script]).assert().success();
+    let out = inspect(&["enter", &pid, "sh", "-c", script])
+        .assert()
+        .success();
     let text = nslab_testkit::stdout(out.get_output());
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "inner", "its hostname: {text}");
@@ -42,8 +44,8 @@ fn enter_a_ch04_container_sees_its_hostname_proc_and_pid_1() {
     let err = stderr(out.get_output());
     assert!(
         err.starts_with(&format!(
-            "ch07-inspect: entered cgroup ipc uts net pid mnt time of PID {pid} \
-             (user: the same as ours, skipped)"
+            "ch07-inspect: entered cgroup ipc uts net pid mnt time of \
+             PID {pid} (user: the same as ours, skipped)"
         )),
         "{err}"
     );
@@ -57,16 +59,21 @@ fn enter_passes_on_the_commands_exit_status() {
         return;
     }
     let me = std::process::id().to_string();
-    inspect(&["enter", &me, "sh", "-c", "exit 42"]).assert().code(42);
-    inspect(&["enter", &me, "sh", "-c", "kill -TERM $$"]).assert().code(143);
+    inspect(&["enter", &me, "sh", "-c", "exit 42"])
+        .assert()
+        .code(42);
+    inspect(&["enter", &me, "sh", "-c", "kill -TERM $$"])
+        .assert()
+        .code(143);
     let out = inspect(&["enter", &me, "--", "nslab-no-such-command"])
         .assert()
         .code(127);
     let err = stderr(out.get_output());
     assert!(
-        err.contains("ch07-inspect: cannot run 'nslab-no-such-command': \
-                      command not found\n")
-            || err.contains("command not found (ENOENT"),
+        err.contains(
+            "ch07-inspect: cannot run 'nslab-no-such-command': \
+                      command not found\n"
+        ) || err.contains("command not found (ENOENT"),
         "{err}"
     );
     inspect(&["enter", &me, "/etc/passwd"]).assert().code(126);
@@ -96,7 +103,8 @@ fn unshare_pid_leaves_us_in_ours_and_makes_the_child_pid_1() {
     if !have_root("unshare_pid_leaves_us_in_ours_and_makes_the_child_pid_1") {
         return;
     }
-    let text = inspect_ok(&["unshare", "pid", "--", "sh", "-c", "echo shell $$"]);
+    let text =
+        inspect_ok(&["unshare", "pid", "--", "sh", "-c", "echo shell $$"]);
     let host_pid = ns_inode("self", "pid").to_string();
     let pid = line_starting(&text, "pid");
     assert_eq!(pid[1..4], [&host_pid, &host_pid, "unchanged:"], "{text}");
@@ -143,7 +151,10 @@ fn uptime() -> f64 {
 }
 
 fn monotonic() -> f64 {
-    let mut now = nslab_testkit::libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = nslab_testkit::libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec into a live local.
     unsafe {
         nslab_testkit::libc::clock_gettime(
@@ -179,7 +190,8 @@ fn unshare_time_shifts_the_childs_clocks() {
         .and_then(|l| l.split_whitespace().next()?.parse().ok())
         .unwrap();
     assert!(
-        inside >= up_before + 86400.0 - 0.1 && inside <= up_after + 86400.0 + 0.1,
+        inside >= up_before + 86400.0 - 0.1
+            && inside <= up_after + 86400.0 + 0.1,
         "{inside} vs {up_before}..{up_after}: {text}"
     );
     let first = line_starting(&text, "first");
@@ -204,14 +216,18 @@ fn unshare_passes_on_the_commands_exit_status() {
     if !have_root("unshare_passes_on_the_commands_exit_status") {
         return;
     }
-    inspect(&["unshare", "uts", "--", "sh", "-c", "exit 42"]).assert().code(42);
+    inspect(&["unshare", "uts", "--", "sh", "-c", "exit 42"])
+        .assert()
+        .code(42);
     inspect(&["unshare", "uts", "--", "sh", "-c", "kill -TERM $$"])
         .assert()
         .code(143);
     inspect(&["unshare", "uts", "--", "nslab-no-such-command"])
         .assert()
         .code(127);
-    inspect(&["unshare", "uts", "--", "/etc/passwd"]).assert().code(126);
+    inspect(&["unshare", "uts", "--", "/etc/passwd"])
+        .assert()
+        .code(126);
 }
 
 #[test]
@@ -219,12 +235,17 @@ fn unshare_without_root_fails_with_a_hint() {
     if !have_root("unshare_without_root_fails_with_a_hint") {
         return;
     }
-    let (mut command, _copy) =
-        nslab_testkit::as_nobody("ch07-inspect", &["unshare", "uts", "--", "true"]);
+    let (mut command, _copy) = nslab_testkit::as_nobody(
+        "ch07-inspect",
+        &["unshare", "uts", "--", "true"],
+    );
     let err = stderr(command.assert().code(125).get_output());
     assert!(
         err.starts_with("ch07-inspect: cannot unshare(CLONE_NEWUTS): EPERM"),
         "{err}"
     );
-    assert!(err.contains("\nhint: creating namespaces needs root"), "{err}");
+    assert!(
+        err.contains("\nhint: creating namespaces needs root"),
+        "{err}"
+    );
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Background, inspect, inspect_ok, line_starting, ns_inode};
+use common::{Background, inspect_ok, line_starting, ns_inode};
 use nslab_testkit::{bin, have_root, host, stdout};
 
 /// ch04-mount with its own hostname and /proc, waiting for stdin.
@@ -25,8 +25,16 @@ fn ns_of_self_shows_all_ten_links_shared() {
     let text = inspect_ok(&["ns"]);
     assert!(text.starts_with("namespaces of PID "), "{text}");
     for kind in [
-        "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time",
-        "time_for_children", "user", "uts",
+        "cgroup",
+        "ipc",
+        "mnt",
+        "net",
+        "pid",
+        "pid_for_children",
+        "time",
+        "time_for_children",
+        "user",
+        "uts",
     ] {
         let words = line_starting(&text, kind);
         // The tool and this test are in the same namespaces.
@@ -62,7 +70,10 @@ fn ns_and_diff_of_a_container_show_what_it_does_not_share() {
         text.contains("\ndifferent: ipc mnt pid pid_for_children uts\n"),
         "{text}"
     );
-    assert_eq!(line_starting(&text, "uts")[2], ns_inode(&pid, "uts").to_string());
+    assert_eq!(
+        line_starting(&text, "uts")[2],
+        ns_inode(&pid, "uts").to_string()
+    );
     assert_eq!(container.stop(), Some(0));
 }
 
@@ -88,7 +99,10 @@ fn ns_shows_a_dangling_pid_for_children() {
 
 /// (inode, type) -> (nprocs, pid) from `lsns -r -n -o NS,TYPE,NPROCS,PID`
 /// or from `ch07-inspect list` (same first four columns).
-fn namespaces(text: &str, skip_header: bool) -> BTreeMap<(u64, String), (u32, String)> {
+fn namespaces(
+    text: &str,
+    skip_header: bool,
+) -> BTreeMap<(u64, String), (u32, String)> {
     text.lines()
         .skip(usize::from(skip_header))
         .map(|line| {
@@ -118,8 +132,10 @@ fn list_agrees_with_lsns_and_finds_a_running_chapter() {
     let before = lsns();
     let ours = namespaces(&inspect_ok(&["list"]), true);
     let after = lsns();
-    let stable: Vec<_> =
-        before.iter().filter(|(k, v)| after.get(*k) == Some(*v)).collect();
+    let stable: Vec<_> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k) == Some(*v))
+        .collect();
     assert!(stable.len() >= 8, "too few stable namespaces: {before:?}");
     for (key, value) in &stable {
         assert_eq!(ours.get(*key), Some(*value), "{key:?}");
@@ -167,8 +183,10 @@ fn tree_shows_a_ch05_user_containers_chain() {
     if !have_root("tree_shows_a_ch05_user_containers_chain") {
         return;
     }
-    let container =
-        Background::start(&bin("ch05-user"), &["--", "sh", "-c", "echo ready; read x || :"]);
+    let container = Background::start(
+        &bin("ch05-user"),
+        &["--", "sh", "-c", "echo ready; read x || :"],
+    );
     let pid = container.container_pid().to_string();
     let user = ns_inode(&pid, "user");
     let host_user = ns_inode("self", "user");
@@ -181,7 +199,11 @@ fn tree_shows_a_ch05_user_containers_chain() {
         .skip(1)
         .map(str::trim)
         .collect();
-    assert_eq!(chain[0], format!("uts:[{}]", ns_inode(&pid, "uts")), "{text}");
+    assert_eq!(
+        chain[0],
+        format!("uts:[{}]", ns_inode(&pid, "uts")),
+        "{text}"
+    );
     assert_eq!(
         chain[1],
         format!("└ owned by user:[{user}] (created by uid 0)"),
@@ -193,7 +215,10 @@ fn tree_shows_a_ch05_user_containers_chain() {
         "{text}"
     );
     assert!(chain[3].starts_with("(the top: NS_GET_PARENT gives EPERM"));
-    assert_eq!(line_starting(&text, "NS_GET_USERNS")[1], format!("user:[{user}]"));
+    assert_eq!(
+        line_starting(&text, "NS_GET_USERNS")[1],
+        format!("user:[{user}]")
+    );
     let text = inspect_ok(&["tree", &format!("/proc/{pid}/ns/pid")]);
     let parent = format!("pid:[{}]", ns_inode("self", "pid"));
     assert_eq!(line_starting(&text, "NS_GET_PARENT")[1], parent, "{text}");
@@ -210,12 +235,16 @@ fn tree_shows_a_ch05_user_containers_chain() {
     );
     let at = lines
         .iter()
-        .position(|l| l.contains(&format!("user:[{user}] parent user:[{host_user}]")))
+        .position(|l| {
+            l.contains(&format!("user:[{user}] parent user:[{host_user}]"))
+        })
         .unwrap_or_else(|| panic!("no user:[{user}] in\n{text}"));
     let indent = lines[at].find("user:[").unwrap();
     let below: Vec<&str> = lines[at + 1..]
         .iter()
-        .take_while(|l| l.find(|c: char| c.is_ascii_alphabetic()).unwrap() > indent)
+        .take_while(|l| {
+            l.find(|c: char| c.is_ascii_alphabetic()).unwrap() > indent
+        })
         .copied()
         .collect();
     for kind in ["ipc", "mnt", "pid", "uts"] {
@@ -248,10 +277,18 @@ fn cost_without_root_fails_with_a_hint() {
     if !have_root("cost_without_root_fails_with_a_hint") {
         return;
     }
-    let (mut command, _copy) = nslab_testkit::as_nobody("ch07-inspect", &["cost", "1"]);
+    let (mut command, _copy) =
+        nslab_testkit::as_nobody("ch07-inspect", &["cost", "1"]);
     let out = command.assert().code(125);
     let err = nslab_testkit::stderr(out.get_output());
-    assert!(err.starts_with("ch07-inspect: cannot create a cgroup namespace: EPERM"), "{err}");
-    assert!(err.contains("hint: creating namespaces needs root"), "{err}");
-    let _ = inspect(&["--help"]);
+    assert!(
+        err.starts_with(
+            "ch07-inspect: cannot create a cgroup namespace: EPERM"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: creating namespaces needs root"),
+        "{err}"
+    );
 }

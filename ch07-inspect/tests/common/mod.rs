@@ -11,7 +11,8 @@ use nslab_testkit::{TIMEOUT, bin, stdout};
 
 /// `ch07-inspect args`, run to completion with a timeout.
 pub fn inspect(args: &[&str]) -> nslab_testkit::assert_cmd::Command {
-    let mut command = nslab_testkit::assert_cmd::Command::new(bin("ch07-inspect"));
+    let mut command =
+        nslab_testkit::assert_cmd::Command::new(bin("ch07-inspect"));
     command.args(args).timeout(TIMEOUT);
     command
 }
@@ -102,7 +103,9 @@ pub fn line_starting<'a>(text: &'a str, first: &str) -> Vec<&'a str> {
     text.lines()
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
         .find(|words| words.first() == Some(&first))
-        .unwrap_or_else(|| panic!("no line starting with {first:?} in:\n{text}"))
+        .unwrap_or_else(|| {
+            panic!("no line starting with {first:?} in:\n{text}")
+        })
 }
 
 /// A scratch directory that is removed, with what is in it, at the end.
@@ -110,7 +113,8 @@ pub struct ScratchDir(pub std::path::PathBuf);
 
 impl ScratchDir {
     pub fn new() -> ScratchDir {
-        let path = std::env::temp_dir().join(nslab_testkit::unique("nslab-ch07"));
+        let path =
+            std::env::temp_dir().join(nslab_testkit::unique("nslab-ch07"));
         std::fs::create_dir(&path).expect("cannot create a scratch dir");
         ScratchDir(path)
     }
