@@ -71,6 +71,7 @@ fn enter_process(pid: i32) -> Result<String> {
     // namespace, /proc/PID may no longer mean the same process.
     let mut targets: Vec<(Kind, File)> = Vec::new();
     let mut skipped = String::new();
+    let our_user = NsId::of_path("/proc/self/ns/user").ok();
     for name in ORDER {
         let kind = kind_named(name)?;
         let path = format!("/proc/{pid}/ns/{name}");
@@ -78,8 +79,7 @@ fn enter_process(pid: i32) -> Result<String> {
             File::open(&path).map_err(|e| proc_failure(pid, &path, &e))?;
         // setns(2) refuses to re-enter the caller's own user namespace
         // (EINVAL): when it is the same, there is nothing to enter.
-        let ours = NsId::of_path("/proc/self/ns/user").ok();
-        if name == "user" && NsId::of_file(&file).ok() == ours {
+        if name == "user" && NsId::of_file(&file).ok() == our_user {
             skipped = " (user: the same as ours, skipped)".into();
             continue;
         }

@@ -29,7 +29,8 @@ The mount must not land on a shared mount (as / is under systemd): it
 would propagate into other mount namespaces and keep the namespace
 alive there. When PATH's directory is on a shared mount, keep makes the
 directory a private mount point of its own first (bind on itself, then
-private), as ip netns does; when the directory is itself a shared
+private), as ip netns does, and leaves it so after release (as
+/run/netns stays a mount point); when the directory is itself a shared
 mount point, keep refuses.
 
 Try: ch07-inspect keep PID uts /tmp/uts      (PID of a ch01-uts shell
@@ -221,9 +222,11 @@ fn make_private_if_shared(dir: &Path) -> Result<bool> {
     }
     println!(
         "{} was on a shared mount ({} is {shared}): made it a private \
-         mount point of its own first, as ip netns does",
+         mount point of its own first, as ip netns does; it stays after \
+         release, as /run/netns does (`umount {}` removes it)",
         dir.display(),
-        entry.mount_point.display()
+        entry.mount_point.display(),
+        dir.display()
     );
     Ok(true)
 }
