@@ -1,1 +1,394 @@
-//! The book's checks live in `tests/`; this crate has no code of its own.
+//! Helpers for the checks in `tests/` that keep the book honest: where
+//! the book is, its pages, the `{{#include}}` directives in them, the
+//! anchors in the chapter sources, and the normalisation that lets a
+//! transcript of one run be compared with a transcript of another.
+//!
+//! Only the standard library: the checks must not depend on mdBook.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the directory that holds `book/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("book-check lives inside the workspace")
+        .to_path_buf()
+}
+
+/// `book/src`: the pages, `SUMMARY.md` and `generated/`.
+pub fn book_src() -> PathBuf {
+    repo_root().join("book/src")
+}
+
+/// The chapters whose programs share the command-line contract, in
+/// order: each page shows the diff from the one before.
+pub const CHAPTERS: [&str; 6] = [
+    "ch01-uts",
+    "ch02-ipc",
+    "ch03-pid",
+    "ch04-mount",
+    "ch05-user",
+    "ch06-net",
+];
+
+/// Every Markdown file under `dir`, sorted, at any depth.
+pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("cannot read a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "md") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// One `{{#include path}}` or `{{#include path:anchor}}` in a page.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Include {
+    /// 1-based line of the page the directive is on.
+    pub line: usize,
+    /// The path as written, relative to the page's directory.
+    pub path: String,
+    /// What follows the path's first `:`: an anchor name or line numbers.
+    pub selector: Option<String>,
+}
+
+impl Include {
+    /// The anchor this directive selects, if it selects one by name
+    /// (`path:12` and `path:3:9` select lines instead).
+    pub fn anchor(&self) -> Option<&str> {
+        self.selector
+            .as_deref()
+            .filter(|s| !s.chars().all(|c| c.is_ascii_digit() || c == ':'))
+    }
+}
+
+/// The include-like directives of mdBook (`include`, `rustdoc_include`,
+/// `playground`) in `text`, skipping escaped ones (`\{{#include ...}}`).
+pub fn includes(text: &str) -> Vec<Include> {
+    let mut found = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let mut rest = line;
+        let mut offset = 0;
+        while let Some(start) = rest.find("{{") {
+            let escaped = line[..offset + start].ends_with('\\');
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else { break };
+            let inner = after[..end].trim_start();
+            rest = &after[end + 2..];
+            offset = line.len() - rest.len();
+            if escaped {
+                continue;
+            }
+            let Some(directive) = inner.strip_prefix('#') else {
+                continue;
+            };
+            let mut words = directive.split_whitespace();
+            let kind = words.next().unwrap_or("");
+            if !matches!(kind, "include" | "rustdoc_include" | "playground") {
+                continue;
+            }
+            let Some(target) = words.next() else { continue };
+            let (path, selector) = match target.split_once(':') {
+                Some((path, selector)) => (path, Some(selector.to_string())),
+                None => (target, None),
+            };
+            found.push(Include {
+                line: index + 1,
+                path: path.to_string(),
+                selector,
+            });
+        }
+    }
+    found
+}
+
+/// The name after `marker` (`ANCHOR:` or `ANCHOR_END:`) on `line`, read
+/// the way mdBook reads it: optional spaces, then `[A-Za-z0-9_-]+`.
+fn anchor_name<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    let at = line.find(marker)?;
+    let rest = line[at + marker.len()..].trim_start();
+    let len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    (len > 0).then(|| &rest[..len])
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name` in `source`,
+/// or `None` when the anchor does not start and end there. (mdBook
+/// itself silently includes nothing for a missing anchor.)
+pub fn anchored_lines<'a>(source: &'a str, name: &str) -> Option<Vec<&'a str>> {
+    let mut lines = source.lines();
+    lines
+        .by_ref()
+        .find(|l| anchor_name(l, "ANCHOR:") == Some(name))?;
+    let mut region = Vec::new();
+    for line in lines {
+        if anchor_name(line, "ANCHOR_END:") == Some(name) {
+            return Some(region);
+        }
+        if anchor_name(line, "ANCHOR:").is_none()
+            && anchor_name(line, "ANCHOR_END:").is_none()
+        {
+            region.push(line);
+        }
+    }
+    None
+}
+
+/// Every anchor name that `source` opens.
+pub fn anchors(source: &str) -> Vec<&str> {
+    source
+        .lines()
+        .filter_map(|line| anchor_name(line, "ANCHOR:"))
+        .collect()
+}
+
+/// The fenced code blocks of a page: (1-based line of the fence, info
+/// string, body lines).
+pub fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String, String, Vec<String>)> = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &mut open {
+            None => {
+                let fence: String = trimmed
+                    .chars()
+                    .take_while(|&c| c == '`' || c == '~')
+                    .collect();
+                if fence.len() >= 3
+                    && fence.chars().all(|c| c == fence.as_bytes()[0] as char)
+                {
+                    let info = trimmed[fence.len()..].trim().to_string();
+                    open = Some((index + 1, fence, info, Vec::new()));
+                }
+            }
+            Some((start, fence, info, body)) => {
+                if trimmed.starts_with(fence.as_str())
+                    && trimmed[fence.len()..].trim().is_empty()
+                {
+                    blocks.push((
+                        *start,
+                        std::mem::take(info),
+                        std::mem::take(body),
+                    ));
+                    open = None;
+                } else {
+                    body.push(line.to_string());
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// Turns a transcript into what must stay the same from run to run: the
+/// machine's hostname becomes `HOSTNAME`, large or compound numbers
+/// (PIDs of the host, inode numbers, times, addresses, durations) become
+/// `N`, terminal names `pts/N`, IPC keys `0xN`, and runs of blanks one
+/// space (columns widen with their values). Small numbers stay: `echo $$`
+/// printing `1` is the point of a chapter, and so is `uid=0(root)`.
+pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
+    transcript
+        .lines()
+        .map(|line| {
+            let line = replace_word(line, hostname, "HOSTNAME");
+            let line = replace_after(&line, "pts/", |c| c.is_ascii_digit());
+            let line = replace_after(&line, "0x", |c| c.is_ascii_hexdigit());
+            // IPC ids are small numbers that grow with every queue.
+            let volatile = ["Message queue id", "ipcrm", "0xN"]
+                .iter()
+                .any(|marker| line.contains(marker));
+            let line = if volatile {
+                replace_all_digits(&line)
+            } else {
+                replace_numbers(&line)
+            };
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+/// `word` replaced by `with` where it stands alone (not inside a longer
+/// name such as `vmstat` for the hostname `vm`).
+fn replace_word(line: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return line.to_string();
+    }
+    let is_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(word) {
+        out.push_str(&rest[..at]);
+        let before = out.chars().last();
+        let after = rest[at + word.len()..].chars().next();
+        if before.is_some_and(is_name) || after.is_some_and(is_name) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces what follows each `prefix` while `keep(c)` holds with `N`.
+fn replace_after(
+    line: &str,
+    prefix: &str,
+    keep: impl Fn(char) -> bool,
+) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at + prefix.len()]);
+        rest = &rest[at + prefix.len()..];
+        let len = rest.find(|c: char| !keep(c)).unwrap_or(rest.len());
+        if len > 0 {
+            out.push('N');
+            rest = &rest[len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_all_digits(line: &str) -> String {
+    let mut out = String::new();
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('N') {
+                out.push('N');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Numbers made of digits, `.` and `:` become `N`, unless they are one
+/// or two plain digits.
+fn replace_numbers(line: &str) -> String {
+    let is_part = |c: char| c.is_ascii_digit() || c == '.' || c == ':';
+    let mut out = String::new();
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.chars().any(|c| c.is_ascii_digit()) {
+            let core = token.trim_matches(['.', ':']);
+            let small =
+                core.len() <= 2 && core.chars().all(|c| c.is_ascii_digit());
+            if !small {
+                let lead =
+                    token.len() - token.trim_start_matches(['.', ':']).len();
+                let trail =
+                    token.len() - token.trim_end_matches(['.', ':']).len();
+                *token = format!(
+                    "{}N{}",
+                    &token[..lead],
+                    &token[token.len() - trail..]
+                );
+            }
+        }
+        out.push_str(token);
+        token.clear();
+    };
+    for c in line.chars() {
+        if is_part(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_includes_with_and_without_anchors() {
+        let page = "a {{#include ../x.rs:flags}}\n\\{{#include y}}\n\
+                    ```diff\n{{ #include generated/ch02.diff }}\n```";
+        let found = includes(page);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].path, "../x.rs");
+        assert_eq!(found[0].anchor(), Some("flags"));
+        assert_eq!(found[1].line, 4);
+        assert_eq!(found[1].path, "generated/ch02.diff");
+        assert_eq!(found[1].anchor(), None);
+    }
+
+    #[test]
+    fn line_ranges_are_not_anchors() {
+        let found = includes("{{#include a.rs:3:9}}");
+        assert_eq!(found[0].anchor(), None);
+    }
+
+    #[test]
+    fn anchored_lines_need_a_start_and_an_end() {
+        let source = "x\n// ANCHOR: a\none\n// ANCHOR: b\ntwo\n// ANCHOR_END: b\n\
+                      // ANCHOR_END: a\n// ANCHOR: open\n";
+        assert_eq!(anchored_lines(source, "a"), Some(vec!["one", "two"]));
+        assert_eq!(anchored_lines(source, "b"), Some(vec!["two"]));
+        assert_eq!(anchored_lines(source, "open"), None);
+        assert_eq!(anchored_lines(source, "missing"), None);
+        // `flags_x` is not `flags`.
+        assert_eq!(
+            anchored_lines(
+                "// ANCHOR: flags_x\n// ANCHOR_END: flags_x",
+                "flags"
+            ),
+            None
+        );
+        assert_eq!(anchors(source), ["a", "b", "open"]);
+    }
+
+    #[test]
+    fn code_blocks_are_found_with_their_info_string() {
+        let page = "text\n```rust,ignore\n{{#include a.rs:x}}\n```\n\n````text\n```\n````\n";
+        let blocks = code_blocks(page);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].0, 2);
+        assert_eq!(blocks[0].1, "rust,ignore");
+        assert_eq!(blocks[0].2, ["{{#include a.rs:x}}"]);
+        assert_eq!(blocks[1].2, ["```"]);
+    }
+
+    #[test]
+    fn normalise_keeps_small_numbers_and_hides_volatile_ones() {
+        let run1 = "root@vm:~# echo $$\n1\nuts:[4026532177]\n\
+                    root  1  0  0 05:53 pts/0  00:00:00 bash\n\
+                    64 bytes: icmp_seq=1 ttl=64 time=0.142 ms\n\
+                    Message queue id: 2\n0x4911c534 2 root 644\nvmstat uid=65534(nobody)";
+        let run2 = "root@box:~# echo $$\n1\nuts:[4026532999]\n\
+                    root    1    0  0 06:01 pts/12 00:00:00 bash\n\
+                    64 bytes: icmp_seq=1 ttl=64 time=0.07 ms\n\
+                    Message queue id: 32768\n0x1a2b3c4d 32768 root 644\nvmstat uid=65534(nobody)";
+        let a = normalise(run1, "vm");
+        assert_eq!(a, normalise(run2, "box"));
+        assert_eq!(a[0], "root@HOSTNAME:~# echo $$");
+        assert_eq!(a[1], "1");
+        assert_eq!(a[7], "vmstat uid=N(nobody)");
+        // A PID that changes from 1 to 7 is a difference.
+        assert_ne!(normalise("1", "vm"), normalise("7", "vm"));
+        assert_ne!(
+            normalise("uid=0(root)", "vm"),
+            normalise("uid=65534(nobody)", "vm")
+        );
+    }
+}

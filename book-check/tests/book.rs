@@ -1,0 +1,217 @@
+//! The book's pages against the sources: every `{{#include}}` names a
+//! file and anchor that exist, Rust code enters pages only through
+//! includes, the generated diffs match the chapters, and `SUMMARY.md`
+//! links only pages that exist (and every page is linked).
+
+use std::path::Path;
+use std::process::Command;
+
+use book_check::{
+    CHAPTERS, anchored_lines, book_src, code_blocks, includes, markdown_files,
+    repo_root,
+};
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn shown(path: &Path) -> String {
+    path.strip_prefix(repo_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_anchor() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in markdown_files(&book_src()) {
+        let dir = page.parent().unwrap();
+        for include in includes(&read(&page)) {
+            count += 1;
+            let at = format!("{}:{}", shown(&page), include.line);
+            let target = dir.join(&include.path);
+            let Ok(source) = std::fs::read_to_string(&target) else {
+                problems.push(format!(
+                    "{at}: includes {}, which does not exist",
+                    include.path
+                ));
+                continue;
+            };
+            if let Some(anchor) = include.anchor() {
+                match anchored_lines(&source, anchor) {
+                    None => problems.push(format!(
+                        "{at}: {} has no `ANCHOR: {anchor}` … \
+                         `ANCHOR_END: {anchor}`",
+                        include.path
+                    )),
+                    Some(lines)
+                        if lines.iter().all(|l| l.trim().is_empty()) =>
+                    {
+                        problems.push(format!(
+                            "{at}: anchor {anchor} in {} is empty",
+                            include.path
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    assert!(count > 0, "no {{{{#include}}}} found: is book/src there?");
+    assert!(
+        problems.is_empty(),
+        "broken includes:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn rust_code_enters_pages_only_through_includes() {
+    let mut problems = Vec::new();
+    for page in markdown_files(&book_src()) {
+        for (line, info, body) in code_blocks(&read(&page)) {
+            let language = info.split([',', ' ']).next().unwrap_or("");
+            if language != "rust" {
+                continue;
+            }
+            let pasted: Vec<&String> = body
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .filter(|l| !l.trim_start().starts_with("{{#include"))
+                .collect();
+            if !pasted.is_empty() {
+                problems.push(format!(
+                    "{}:{line}: a rust block with pasted code: {:?}",
+                    shown(&page),
+                    pasted[0]
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "pages must include code from the chapters' sources:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// What `book/scripts/gen-diffs.sh` writes for `old` → `new`.
+fn diff_now(old: &str, new: &str) -> String {
+    let old = format!("{old}/src/main.rs");
+    let new = format!("{new}/src/main.rs");
+    let output = Command::new("diff")
+        .args(["-u", "--label", &old, "--label", &new, &old, &new])
+        .current_dir(repo_root())
+        .output()
+        .expect("cannot run diff");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "diff {old} {new}: expected differences, got {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the sources are UTF-8")
+}
+
+#[test]
+fn generated_diffs_match_the_sources() {
+    let mut stale = Vec::new();
+    for pair in CHAPTERS.windows(2) {
+        let number = pair[1].split('-').next().unwrap();
+        let file = book_src().join(format!("generated/{number}.diff"));
+        let stored = std::fs::read_to_string(&file).unwrap_or_default();
+        if stored != diff_now(pair[0], pair[1]) {
+            stale.push(shown(&file));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "out of date: {}; regenerate with `bash book/scripts/gen-diffs.sh`",
+        stale.join(", ")
+    );
+}
+
+/// The targets of the Markdown links in SUMMARY.md, in order.
+fn summary_links(summary: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut rest = summary;
+    while let Some(at) = rest.find("](") {
+        rest = &rest[at + 2..];
+        if let Some(end) = rest.find(')') {
+            links.push(rest[..end].trim().to_string());
+            rest = &rest[end..];
+        }
+    }
+    links
+}
+
+#[test]
+fn summary_links_only_existing_pages() {
+    let summary = read(&book_src().join("SUMMARY.md"));
+    let links = summary_links(&summary);
+    assert!(!links.is_empty(), "SUMMARY.md links no page");
+    let missing: Vec<&String> = links
+        .iter()
+        .filter(|link| !link.is_empty() && !link.contains("://"))
+        .filter(|link| {
+            let path = link.split('#').next().unwrap();
+            !book_src().join(path).is_file()
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "SUMMARY.md links pages that do not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn every_page_is_in_the_summary() {
+    let summary = read(&book_src().join("SUMMARY.md"));
+    let links = summary_links(&summary);
+    let src = book_src();
+    let unlisted: Vec<String> = markdown_files(&src)
+        .iter()
+        .map(|page| {
+            page.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|page| page != "SUMMARY.md")
+        .filter(|page| !page.starts_with("generated/"))
+        .filter(|page| !links.iter().any(|link| link == page))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "pages that SUMMARY.md does not list (readers cannot reach them): \
+         {unlisted:?}"
+    );
+}
+
+#[test]
+fn every_chapter_page_includes_its_own_sources() {
+    for (index, chapter) in CHAPTERS.iter().enumerate() {
+        let page = book_src().join(format!("{chapter}.md"));
+        let text = read(&page);
+        let source = format!("../../{chapter}/src/main.rs:");
+        assert!(
+            text.contains(&format!("{{{{#include {source}flags}}}}")),
+            "{} must include its own flags",
+            shown(&page)
+        );
+        if index > 0 {
+            let number = chapter.split('-').next().unwrap();
+            assert!(
+                text.contains(&format!(
+                    "{{{{#include generated/{number}.diff}}}}"
+                )),
+                "{} must show the diff from the previous chapter",
+                shown(&page)
+            );
+        }
+    }
+}

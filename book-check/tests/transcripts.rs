@@ -1,0 +1,134 @@
+//! The transcripts in `book/src/generated/*.txt` against what the
+//! chapters print now: the check runs the same sessions again (with
+//! `book/scripts/gen-transcripts.sh --out` into a scratch directory) and
+//! compares both, with the values that change from run to run (host
+//! PIDs, inode numbers, times, the machine's hostname) normalised.
+//! Creating namespaces needs root, so does this check.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use book_check::{CHAPTERS, book_src, normalise, repo_root};
+use nslab_testkit::have_root;
+
+/// The directory of the chapter binaries that cargo built for this run,
+/// after checking that none is older than its source.
+fn chapter_binaries() -> PathBuf {
+    let first = nslab_testkit::bin(CHAPTERS[0]);
+    let dir = first.parent().unwrap().to_path_buf();
+    for chapter in CHAPTERS {
+        let binary = dir.join(chapter);
+        let source = repo_root().join(chapter).join("src/main.rs");
+        let modified = |path: &Path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "{}: {e}; build the chapters first: \
+                         `cargo build --workspace`",
+                        path.display()
+                    )
+                })
+        };
+        assert!(
+            modified(&binary) >= modified(&source),
+            "{} is older than {}: `cargo build --workspace` first",
+            binary.display(),
+            source.display()
+        );
+    }
+    dir
+}
+
+fn transcripts_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.ends_with(".txt").then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn transcripts_match_what_the_chapters_print_now() {
+    if !have_root("transcripts_match_what_the_chapters_print_now") {
+        return;
+    }
+    let bin_dir = chapter_binaries();
+    let scratch = std::env::temp_dir()
+        .join(format!("nslab-book-transcripts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+
+    let script = repo_root().join("book/scripts/gen-transcripts.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg("--out")
+        .arg(&scratch)
+        .env("NSLAB_BIN_DIR", &bin_dir)
+        .status()
+        .expect("cannot run bash");
+    assert!(status.success(), "{} failed: {status}", script.display());
+
+    let stored_dir = book_src().join("generated");
+    let stored = transcripts_in(&stored_dir);
+    let fresh = transcripts_in(&scratch);
+    assert_eq!(
+        stored, fresh,
+        "the book's transcripts and the sessions the script runs differ"
+    );
+
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut problems = Vec::new();
+    for name in &stored {
+        let read =
+            |dir: &Path| std::fs::read_to_string(dir.join(name)).unwrap();
+        let book = read(&stored_dir);
+        // The book's transcript may come from another machine.
+        let recorded_on = hostname_in(&book).unwrap_or(hostname.clone());
+        let old = normalise(&book, &recorded_on);
+        let new = normalise(&read(&scratch), &hostname);
+        if old != new {
+            let line = old
+                .iter()
+                .zip(&new)
+                .position(|(a, b)| a != b)
+                .unwrap_or(old.len().min(new.len()));
+            problems.push(format!(
+                "{name}, line {}:\n  book: {:?}\n  now:  {:?}",
+                line + 1,
+                old.get(line),
+                new.get(line)
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "transcripts no longer match what the chapters print (the fresh \
+         ones are in {}); regenerate with `sudo bash \
+         book/scripts/gen-transcripts.sh` and review the change:\n{}",
+        scratch.display(),
+        problems.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The hostname a transcript was recorded on, read from the first
+/// prompt of a shell inside a chapter (`root@HOST:~#`).
+fn hostname_in(transcript: &str) -> Option<String> {
+    transcript.lines().find_map(|line| {
+        let (_, rest) = line.split_once('@')?;
+        let (host, _) = rest.split_once(':')?;
+        let plain = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        plain.then(|| host.to_string())
+    })
+}
