@@ -4,17 +4,24 @@
 #
 #   bash bench/startup.sh        (as root, from anywhere in the repository)
 #
-# Prints a Markdown report on stdout and writes it to bench/results.md.
-# Progress goes to stderr. Knobs (environment): BENCH_RUNS (runs per half,
-# default 100: 200 per command), BENCH_WARMUP (default 20), BENCH_MEM_RUNS
-# (default 11), BENCH_TARGET_DIR (release build, default target/bench),
-# BENCH_SKIP_BUILD_BUDGET=1 (skip the two cold builds).
+# Prints a Markdown report on stdout and writes it to bench/results.md;
+# progress goes to stderr. About 2 minutes on 2 cores. Knobs (environment):
+#   BENCH_RUNS        runs per half of the A B B A order (default 150, so
+#                     300 per command and mode)
+#   BENCH_WARMUP      warmup runs per command (default 20)
+#   BENCH_MEM_RUNS    runs for the peak-memory median (default 11)
+#   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
+#                     so that the developer's target/ stays as it is)
+#   BENCH_SKIP_BUILD_BUDGET=1   skip the two cold builds
+# RUSTFLAGS is passed on to the release build, e.g. to try a static build:
+#   RUSTFLAGS="-C target-feature=+crt-static" BENCH_TARGET_DIR=/tmp/static \
+#       BENCH_SKIP_BUILD_BUDGET=1 bash bench/startup.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-RUNS=${BENCH_RUNS:-100}
+RUNS=${BENCH_RUNS:-150}
 WARMUP=${BENCH_WARMUP:-20}
 MEM_RUNS=${BENCH_MEM_RUNS:-11}
 TARGET=${BENCH_TARGET_DIR:-$ROOT/target/bench}
@@ -226,9 +233,10 @@ else
     say "build budget: cold 'cargo build --workspace' in a fresh target dir"
     build_s=$(cold_build build build --workspace --timings)
     # The slowest units of that build, from cargo's --timings report.
-    slowest=$(sed -n 's/^const UNIT_DATA = \(.*\);$/\1/p' "$TMP"/cold-build/cargo-timings/cargo-timing-*.html 2>/dev/null |
-        jq -r 'sort_by(-.duration) | .[:5][] | "\(.name) \(.version)\(if .target == "" then "" else .target end): \(.duration * 10 | round / 10) s"' 2>/dev/null |
-        paste -sd ';' | sed 's/;/; /g' || true)
+    slowest=$(awk '/^const UNIT_DATA = \[/ { f = 1; print "["; next }
+                   f && /^\];/ { print "]"; exit } f' "$TMP/cold-build/cargo-timings/cargo-timing.html" 2>/dev/null |
+        jq -r 'sort_by(-.duration) | .[:5][] | "\(.name) (\(.target | gsub("\""; "") | split(" ") | last // "" | if . == "" then "lib" else . end)) \(.duration * 10 | round / 10) s"' 2>/dev/null |
+        paste -sd ';' | sed 's/;/, /g' || true)
     rm -rf "$TMP/cold-build"
     say "build budget: cold 'cargo test --workspace --no-run' in a fresh target dir"
     test_s=$(cold_build test test --workspace --no-run)
@@ -260,6 +268,8 @@ verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
 - kernel: $(uname -r); CPU: ${cpu:-unknown}; nproc: $(nproc)
 - $(rustc --version); $(hyperfine --version); $(unshare --version)
 - load average (1, 5, 15 min): ${LOAD_START} at start, ${LOAD_AFTER_STARTUP} after the startup runs
+- mounts in the host's table (a new mount namespace copies them all): $(wc -l </proc/self/mountinfo)
+- release build flags: ${RUSTFLAGS:-none beyond \`[profile.release]\`}
 
 ## Startup time: \`chNN -- true\` against \`unshare FLAGS true\`
 
