@@ -372,6 +372,20 @@ impl Running {
         }
     }
 
+    /// Waits at most `limit` for the tool to exit and returns its exit
+    /// code, without reading stdout: processes the tool left behind may
+    /// still hold the pipe open.
+    pub fn reap(mut self, limit: Duration) -> Option<i32> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(start.elapsed() < limit, "the tool did not exit in time");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// True when the tool is still running after `delay`.
     pub fn still_running_after(&mut self, delay: Duration) -> bool {
         std::thread::sleep(delay);
@@ -570,7 +584,7 @@ macro_rules! contract_tests {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 running.signal($crate::libc::SIGKILL);
-                let _ = running.wait(Duration::from_secs(5));
+                assert_eq!(running.reap(Duration::from_secs(5)), None, "killed");
                 let deadline = std::time::Instant::now() + Duration::from_secs(1);
                 while !$crate::processes_with(&marker).is_empty() {
                     assert!(
