@@ -37,7 +37,15 @@ die() {
 command -v cargo >/dev/null || die "cargo not found in PATH"
 
 TMP=$(mktemp -d /tmp/nslab-bench.XXXXXX)
-cleanup() { rm -rf "$TMP"; }
+# Cargo rewrites Cargo.lock when it lags behind a manifest: put it back, so
+# that the benchmark leaves the checkout as it found it.
+cp Cargo.lock "$TMP/Cargo.lock.orig" 2>/dev/null || true
+cleanup() {
+    if [[ -f $TMP/Cargo.lock.orig ]] && ! cmp -s "$TMP/Cargo.lock.orig" Cargo.lock; then
+        cp "$TMP/Cargo.lock.orig" Cargo.lock
+    fi
+    rm -rf "$TMP"
+}
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
