@@ -197,6 +197,32 @@ for entry in "${CHAPTERS[@]}"; do
 done
 LOAD_AFTER_STARTUP=$(loadavg)
 
+# --- where the time goes ------------------------------------------------------
+
+# Reference points, in one hyperfine run: starting a process at all, starting
+# a chapter binary without cloning (--help), and unshare with and without
+# the extra process that the chapters always have.
+say "breakdown: reference commands"
+BREAKDOWN=(
+    "true|/usr/bin/true|exec of a small C program: the floor for any of these"
+    "help|$BIN/ch01-uts --help|a chapter's process start (loader, Rust runtime), no clone"
+    "unshare|unshare --uts /usr/bin/true|unshare(2) in place, then exec: one process"
+    "unshare-fork|unshare --uts --fork /usr/bin/true|the same with a second process, as the chapters do"
+    "chapter|$BIN/ch01-uts -- /usr/bin/true|the chapter: clone, wait for the go, exec, wait"
+)
+hf_args=()
+for entry in "${BREAKDOWN[@]}"; do
+    IFS='|' read -r name command _ <<<"$entry"
+    hf_args+=(-n "$name" "$command")
+done
+"${FIFO[@]}" hyperfine -N --style none --warmup "$WARMUP" --runs $((2 * RUNS)) \
+    --export-json "$TMP/breakdown.json" "${hf_args[@]}" >&2
+BREAKDOWN_ROWS=()
+for entry in "${BREAKDOWN[@]}"; do
+    IFS='|' read -r name command what <<<"$entry"
+    BREAKDOWN_ROWS+=("| \`${command#"$BIN/"}\` | $what | $(median_ms "$TMP/breakdown.json" "$name") |")
+done
+
 # --- ch07-inspect cost (when it exists) ------------------------------------------
 
 COST_SECTION="\`ch07-inspect cost\` is not available in this build \
@@ -308,6 +334,14 @@ EOF
     cat <<EOF
 
 Goal "less than 1 MiB more peak memory than unshare": **$(verdict $ALL_SMALL)**.
+
+## Where the time goes
+
+Median wall time in ms of $((2 * RUNS)) runs each, one hyperfine run${FIFO[*]:+ under \`${FIFO[*]}\`}.
+
+| command | what it shows | median (ms) |
+|---|---|---:|
+$(printf '%s\n' "${BREAKDOWN_ROWS[@]}")
 
 ## Cost per namespace type
 
