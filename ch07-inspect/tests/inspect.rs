@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Background, inspect_ok, line_starting, ns_inode};
+use common::{Background, LINKS, inspect_ok, line_starting, ns_inode};
 use nslab_testkit::{bin, have_root, host, stdout};
 
 /// ch04-mount with its own hostname and /proc, waiting for stdin.
@@ -24,18 +24,7 @@ fn start_ch04() -> Background {
 fn ns_of_self_shows_all_ten_links_shared() {
     let text = inspect_ok(&["ns"]);
     assert!(text.starts_with("namespaces of PID "), "{text}");
-    for kind in [
-        "cgroup",
-        "ipc",
-        "mnt",
-        "net",
-        "pid",
-        "pid_for_children",
-        "time",
-        "time_for_children",
-        "user",
-        "uts",
-    ] {
+    for kind in LINKS {
         let words = line_starting(&text, kind);
         // The tool and this test are in the same namespaces.
         assert_eq!(words[1], ns_inode("self", kind).to_string(), "{kind}");
@@ -53,7 +42,7 @@ fn ns_and_diff_of_a_container_show_what_it_does_not_share() {
     let text = inspect_ok(&["ns", &pid]);
     assert!(text.starts_with(&format!("namespaces of PID {pid} (sh)")));
     let new = ["ipc", "mnt", "pid", "pid_for_children", "uts"];
-    for kind in common::LINKS {
+    for kind in LINKS {
         let words = line_starting(&text, kind);
         assert_eq!(words[1], ns_inode(&pid, kind).to_string(), "{kind}");
         let shared = if new.contains(&kind) { "no" } else { "yes" };
