@@ -7,35 +7,52 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 use book_check::{CHAPTERS, book_src, normalise, repo_root};
 use nslab_testkit::have_root;
 
-/// The directory of the chapter binaries that cargo built for this run,
-/// after checking that none is older than its source.
+/// The programs the sessions run: the six chapters and ch07-inspect.
+const PROGRAMS: [&str; 7] = [
+    "ch01-uts",
+    "ch02-ipc",
+    "ch03-pid",
+    "ch04-mount",
+    "ch05-user",
+    "ch06-net",
+    "ch07-inspect",
+];
+
+fn modified(path: &Path) -> SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; build the chapters first: `cargo build --workspace`",
+                path.display()
+            )
+        })
+}
+
+/// The directory of the binaries that cargo built for this run, after
+/// checking that none is older than a source file of its crate.
 fn chapter_binaries() -> PathBuf {
-    let first = nslab_testkit::bin(CHAPTERS[0]);
+    assert_eq!(&PROGRAMS[..CHAPTERS.len()], CHAPTERS);
+    let first = nslab_testkit::bin(PROGRAMS[0]);
     let dir = first.parent().unwrap().to_path_buf();
-    for chapter in CHAPTERS {
-        let binary = dir.join(chapter);
-        let source = repo_root().join(chapter).join("src/main.rs");
-        let modified = |path: &Path| {
-            std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "{}: {e}; build the chapters first: \
-                         `cargo build --workspace`",
-                        path.display()
-                    )
-                })
-        };
-        assert!(
-            modified(&binary) >= modified(&source),
-            "{} is older than {}: `cargo build --workspace` first",
-            binary.display(),
-            source.display()
-        );
+    for program in PROGRAMS {
+        let binary = modified(&dir.join(program));
+        let src = repo_root().join(program).join("src");
+        let sources = std::fs::read_dir(&src)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", src.display()));
+        for source in sources {
+            let source = source.unwrap().path();
+            assert!(
+                binary >= modified(&source),
+                "{program} is older than {}: `cargo build --workspace` first",
+                source.display()
+            );
+        }
     }
     dir
 }

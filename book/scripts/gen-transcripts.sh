@@ -45,7 +45,7 @@ else
     (cd "$repo" && cargo build --quiet --workspace --bins)
     bin=${CARGO_TARGET_DIR:-$repo/target}/debug
 fi
-for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net; do
+for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-inspect; do
     [[ -x $bin/$chapter ]] || {
         echo "gen-transcripts: no $bin/$chapter: build the workspace first" >&2
         exit 1
@@ -80,14 +80,17 @@ CONF
 
 tm() { tmux -L "$socket" -f "$home/tmux.conf" "$@"; }
 
+# The terminal (tmux window) that the helpers below type into and read.
+win=nslab:main
+
 # What the terminal shows, from the first line of its history.
-screen() { tm capture-pane -p -J -S - -t nslab; }
+screen() { tm capture-pane -p -J -S - -t "$win"; }
 
 # The line the cursor is on.
 cursor_line() {
     local y
-    y=$(tm display-message -p -t nslab '#{cursor_y}')
-    tm capture-pane -p -t nslab | sed -n "$((y + 1))p"
+    y=$(tm display-message -p -t "$win" '#{cursor_y}')
+    tm capture-pane -p -t "$win" | sed -n "$((y + 1))p"
 }
 
 # A prompt ends the cursor's line; after ^C it may follow other text.
@@ -113,13 +116,22 @@ wait_for_prompt() {
     done
 }
 
+host_shell=(env -i HOME="$home" TERM=xterm LANG=C.UTF-8
+    PATH="$bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    bash --noprofile --rcfile "$home/host.rc" -i)
+
 # Starts a fresh terminal with a root shell on the host, in $home.
 start() {
     tm kill-server 2>/dev/null || true
-    tm new-session -d -s nslab -x 110 -y 50 -c "$home" \
-        env -i HOME="$home" TERM=xterm LANG=C.UTF-8 \
-        PATH="$bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-        bash --noprofile --rcfile "$home/host.rc" -i
+    tm new-session -d -s nslab -n main -x 110 -y 50 -c "$home" "${host_shell[@]}"
+    win=nslab:main
+    wait_for_prompt ""
+}
+
+# Opens a second terminal (window NAME) with a root shell on the host.
+second_terminal() {
+    tm new-window -d -t nslab -n "$1" -c "$home" "${host_shell[@]}"
+    win=nslab:$1
     wait_for_prompt ""
 }
 
@@ -127,29 +139,36 @@ start() {
 type_line() {
     local before
     before=$(screen)
-    tm send-keys -t nslab -l -- "$1"
-    tm send-keys -t nslab Enter
+    tm send-keys -t "$win" -l -- "$1"
+    tm send-keys -t "$win" Enter
     wait_for_prompt "$before"
 }
 
 # Types a line and Enter without waiting (the command keeps running).
 type_and_go() {
-    tm send-keys -t nslab -l -- "$1"
-    tm send-keys -t nslab Enter
+    tm send-keys -t "$win" -l -- "$1"
+    tm send-keys -t "$win" Enter
 }
 
 # Presses a key (C-c is Ctrl-C), then waits for the next prompt.
 press_then_prompt() {
     local before
     before=$(screen)
-    tm send-keys -t nslab "$1"
+    tm send-keys -t "$win" "$1"
     wait_for_prompt "$before"
 }
 
 # Saves the terminal as $out/$1.txt, without the last, empty prompt.
-save() {
-    screen | sed 's/[[:space:]]*$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' | sed '$d' >"$out/$1.txt"
+keep_screen() {
+    mkdir -p "$(dirname "$out/$1.txt")"
+    screen | sed 's/[[:space:]]*$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+        sed '$d' >"$out/$1.txt"
     echo "wrote $out/$1.txt"
+}
+
+# Saves the terminal and ends the session.
+save() {
+    keep_screen "$1"
     tm kill-server 2>/dev/null || true
 }
 
@@ -186,7 +205,7 @@ fi
 if wanted ch02-ipc; then
     start
     type_line 'ipcmk -Q'
-    queue=$(tm capture-pane -p -t nslab | sed -n 's/^Message queue id: //p' | tail -1)
+    queue=$(tm capture-pane -p -t "$win" | sed -n 's/^Message queue id: //p' | tail -1)
     type_line 'ipcs -q'
     type_line 'ch02-ipc'
     type_line 'ipcs -q'
@@ -207,7 +226,7 @@ if wanted ch03-pid; then
     start
     type_and_go 'ch03-pid -- sleep 100'
     sleep 1
-    tm send-keys -t nslab C-c
+    tm send-keys -t "$win" C-c
     sleep 1
     press_then_prompt C-c
     type_line 'echo $?'
@@ -276,6 +295,40 @@ if wanted ch06-net; then
     type_line 'ip -br addr'
     type_line 'exit'
     save ch06-net
+fi
+
+if wanted ch07-inspect; then
+    # Two terminals: a chapter runs in the first, the inspector in the
+    # second, as the page describes.
+    start
+    type_line 'ch05-user --map-root'
+    type_line 'hostname box'
+    second_terminal inspector
+    type_line 'PID=$(pgrep -P "$(pgrep -n -x ch05-user)"); echo $PID'
+    type_line 'ch07-inspect ns $PID'
+    type_line 'ch07-inspect diff $$ $PID'
+    type_line 'ch07-inspect list | grep -w -e NPROCS -e $PID'
+    type_line 'ch07-inspect tree /proc/$PID/ns/uts'
+    type_line 'ch07-inspect enter $PID hostname'
+    type_line 'ch07-inspect keep $PID uts uts'
+    win=nslab:main
+    type_line 'exit'
+    keep_screen ch07-container
+    win=nslab:inspector
+    type_line 'ch07-inspect enter uts hostname'
+    type_line 'ch07-inspect release uts'
+    type_line "ch07-inspect unshare pid -- sh -c 'echo \$\$'"
+    type_line 'ch07-inspect unshare --boottime 86400 time -- cat /proc/uptime'
+    save ch07-inspect
+
+    # Whole-system views: what they list depends on everything that
+    # runs on the machine, and cost measures time. Recorded, but in
+    # live/, which the book's checks do not compare.
+    start
+    type_line 'ch07-inspect limits'
+    type_line 'ch07-inspect tree'
+    type_line 'ch07-inspect cost'
+    save live/ch07-system
 fi
 
 if wanted errors; then
