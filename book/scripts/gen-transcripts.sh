@@ -295,6 +295,13 @@ if wanted ch06-net; then
     type_line 'ip -br addr'
     type_line 'exit'
     save ch06-net
+
+    # Without root, as in chapter 5.
+    start
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line "ch06-net --map-root -- sh -c 'id -u; ip link set lo up && ping -c1 -q 127.0.0.1'"
+    type_line 'exit'
+    save ch06-net-nonroot
 fi
 
 if wanted ch07-inspect; then
