@@ -6,9 +6,10 @@
 #
 # Prints a Markdown report on stdout and writes it to bench/results.md;
 # progress goes to stderr. About 2 minutes on 2 cores. Knobs (environment):
-#   BENCH_RUNS        runs per half of the A B B A order (default 150, so
-#                     300 per command and mode)
-#   BENCH_WARMUP      warmup runs per command (default 20)
+#   BENCH_RUNS        runs per command, mode and half of the A B B A order
+#                     (default 150: 300 per command and mode)
+#   BENCH_BLOCKS      rounds of A B B A those runs are cut into (default 5)
+#   BENCH_WARMUP      warmup runs before each block (default 5)
 #   BENCH_MEM_RUNS    runs for the peak-memory median (default 11)
 #   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
 #                     so that the developer's target/ stays as it is)
@@ -22,7 +23,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 RUNS=${BENCH_RUNS:-150}
-WARMUP=${BENCH_WARMUP:-20}
+BLOCKS=${BENCH_BLOCKS:-5}
+WARMUP=${BENCH_WARMUP:-5}
 MEM_RUNS=${BENCH_MEM_RUNS:-11}
 TARGET=${BENCH_TARGET_DIR:-$ROOT/target/bench}
 RESULTS=$ROOT/bench/results.md
@@ -130,15 +132,17 @@ median_ms() { # median_ms JSON NAME: median of that command's times, in ms
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # hyperfine_pair OUT.json CHAPTER-CMD UNSHARE-CMD [PREFIX...]: one hyperfine
-# run, both commands, in the order A B B A so that a slow drift of the
-# machine weighs on both alike.
+# run with both commands, in BLOCKS rounds of the order A B B A (RUNS/BLOCKS
+# runs each time), so that the machine's drift, even over a second or two
+# (a neighbour's compile job), weighs on both commands alike.
 hyperfine_pair() {
-    local json=$1 ours=$2 theirs=$3
+    local json=$1 ours=$2 theirs=$3 args=() b
     shift 3
-    "$@" hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" \
-        --export-json "$json" \
-        -n chapter "$ours" -n unshare "$theirs" \
-        -n unshare "$theirs" -n chapter "$ours" >&2
+    for ((b = 0; b < BLOCKS; b++)); do
+        args+=(-n chapter "$ours" -n unshare "$theirs" -n unshare "$theirs" -n chapter "$ours")
+    done
+    "$@" hyperfine -N --style none --warmup "$WARMUP" --runs $((RUNS / BLOCKS)) \
+        --export-json "$json" "${args[@]}" >&2
 }
 
 TIME_ROWS=()
@@ -157,7 +161,7 @@ for entry in "${CHAPTERS[@]}"; do
         unshare $flags true || die "'$theirs' failed (status $?)"
     }
 
-    say "$chapter: against '$theirs': ${WARMUP} warmup + 2x${RUNS} runs each, as is"
+    say "$chapter: against '$theirs': ${BLOCKS} rounds of A B B A, $((RUNS / BLOCKS)) runs each, as is"
     hyperfine_pair "$TMP/$chapter.json" "$ours" "$theirs"
     ours_ms=$(median_ms "$TMP/$chapter.json" chapter)
     theirs_ms=$(median_ms "$TMP/$chapter.json" unshare)
@@ -210,12 +214,16 @@ BREAKDOWN=(
     "unshare-fork|unshare --uts --fork /usr/bin/true|the same with a second process, as the chapters do"
     "chapter|$BIN/ch01-uts -- /usr/bin/true|the chapter: clone, wait for the go, exec, wait"
 )
+# In BLOCKS rounds, forwards then backwards, as above.
 hf_args=()
-for entry in "${BREAKDOWN[@]}"; do
-    IFS='|' read -r name command _ <<<"$entry"
-    hf_args+=(-n "$name" "$command")
+for ((b = 0; b < BLOCKS; b++)); do
+    for ((k = 0; k < ${#BREAKDOWN[@]}; k++)); do
+        ((b % 2)) && i=$((${#BREAKDOWN[@]} - 1 - k)) || i=$k
+        IFS='|' read -r name command _ <<<"${BREAKDOWN[i]}"
+        hf_args+=(-n "$name" "$command")
+    done
 done
-"${FIFO[@]}" hyperfine -N --style none --warmup "$WARMUP" --runs $((2 * RUNS)) \
+"${FIFO[@]}" hyperfine -N --style none --warmup "$WARMUP" --runs $((2 * RUNS / BLOCKS)) \
     --export-json "$TMP/breakdown.json" "${hf_args[@]}" >&2
 BREAKDOWN_ROWS=()
 for entry in "${BREAKDOWN[@]}"; do
@@ -307,11 +315,12 @@ verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
 
 ## Startup time: \`chNN -- true\` against \`unshare FLAGS true\`
 
-Median wall time in ms of 2x${RUNS} runs each: one hyperfine -N invocation
-per chapter and mode, ${WARMUP} warmup runs, order chapter, unshare,
-unshare, chapter. "As is" runs beside whatever else the machine does;
-"FIFO" runs the same under \`chrt -f 50\` (SCHED_FIFO), so that other
-jobs cannot keep a freshly forked child waiting in a run queue.
+Median wall time in ms of $((2 * (RUNS / BLOCKS) * BLOCKS)) runs each: one hyperfine -N
+invocation per chapter and mode, in ${BLOCKS} rounds of chapter, unshare,
+unshare, chapter (${WARMUP} warmup runs before each block). "As is" runs
+beside whatever else the machine does; "FIFO" runs the same under
+\`chrt -f 50\` (SCHED_FIFO), so that other jobs cannot keep a freshly
+forked child waiting in a run queue.
 
 | chapter | same namespaces with | chapter | unshare | ratio | chapter (FIFO) | unshare (FIFO) | ratio (FIFO) |
 |---|---|---:|---:|---:|---:|---:|---:|
@@ -337,7 +346,8 @@ Goal "less than 1 MiB more peak memory than unshare": **$(verdict $ALL_SMALL)**.
 
 ## Where the time goes
 
-Median wall time in ms of $((2 * RUNS)) runs each, one hyperfine run${FIFO[*]:+ under \`${FIFO[*]}\`}.
+Median wall time in ms of $((2 * RUNS / BLOCKS * BLOCKS)) runs each, one hyperfine run in ${BLOCKS}
+rounds${FIFO[*]:+, under \`${FIFO[*]}\`}.
 
 | command | what it shows | median (ms) |
 |---|---|---:|
