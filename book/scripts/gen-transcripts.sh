@@ -123,7 +123,7 @@ host_shell=(env -i HOME="$home" TERM=xterm LANG=C.UTF-8
 # Starts a fresh terminal with a root shell on the host, in $home.
 start() {
     tm kill-server 2>/dev/null || true
-    tm new-session -d -s nslab -n main -x 110 -y 50 -c "$home" "${host_shell[@]}"
+    tm new-session -d -s nslab -n main -x 200 -y 50 -c "$home" "${host_shell[@]}"
     win=nslab:main
     wait_for_prompt ""
 }
@@ -348,5 +348,20 @@ if wanted errors; then
     type_line 'ch01-uts --frobnicate; echo "exit status $?"'
     # A limit of 0, set in a throwaway user namespace (not on the host).
     type_line "unshare --user --map-root-user sh -c 'echo 0 >/proc/sys/user/max_pid_namespaces; ch03-pid true; echo \"exit status \$?\"'"
+    # The maps cannot be written when /proc is not there (an empty
+    # tmpfs over it, in a throwaway mount namespace).
+    type_line "unshare --mount sh -c 'mount -t tmpfs none /proc && ch05-user --map-root -- true'; echo \"exit status \$?\""
     save errors
+
+    start
+    type_line 'ch07-inspect frobnicate'
+    type_line 'ch07-inspect ns 999999'
+    type_line 'ch07-inspect list foo'
+    type_line 'ch07-inspect enter /etc/passwd'
+    type_line 'ch07-inspect release /tmp'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line 'ch07-inspect ns 1'
+    type_line 'ch07-inspect unshare uts'
+    type_line 'exit'
+    save errors-ch07
 fi
