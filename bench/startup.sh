@@ -5,10 +5,10 @@
 #   bash bench/startup.sh        (as root, from anywhere in the repository)
 #
 # Prints a Markdown report on stdout and writes it to bench/results.md;
-# progress goes to stderr. About 2 minutes on 2 cores. Knobs (environment):
+# progress goes to stderr. About 3 minutes on 2 cores. Knobs (environment):
 #   BENCH_RUNS        runs per command, mode and half of the A B B A order
-#                     (default 150: 300 per command and mode)
-#   BENCH_BLOCKS      rounds of A B B A those runs are cut into (default 5)
+#                     (default 300: 600 per command and mode)
+#   BENCH_BLOCKS      rounds of A B B A those runs are cut into (default 10)
 #   BENCH_WARMUP      warmup runs before each block (default 5)
 #   BENCH_MEM_RUNS    runs for the peak-memory median (default 11)
 #   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
@@ -22,8 +22,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-RUNS=${BENCH_RUNS:-150}
-BLOCKS=${BENCH_BLOCKS:-5}
+RUNS=${BENCH_RUNS:-300}
+BLOCKS=${BENCH_BLOCKS:-10}
 WARMUP=${BENCH_WARMUP:-5}
 MEM_RUNS=${BENCH_MEM_RUNS:-11}
 TARGET=${BENCH_TARGET_DIR:-$ROOT/target/bench}
@@ -237,6 +237,7 @@ COST_SECTION="\`ch07-inspect cost\` is not available in this build \
 (\`ch07-inspect cost --help\` did not describe it); this section is skipped."
 if help=$("$BIN/ch07-inspect" cost --help 2>&1) && grep -qi cost <<<"$help"; then
     say "ch07-inspect cost: measuring each namespace type"
+    # shellcheck disable=SC2016 # the backquotes are Markdown
     if cost=$(timeout 180 "$BIN/ch07-inspect" cost 2>&1); then
         COST_SECTION=$(printf '%s\n\n```text\n$ ch07-inspect cost\n%s\n```' \
             "Creating and destroying namespaces one type at a time (\`ch07-inspect cost\`):" "$cost")
