@@ -215,3 +215,31 @@ fn every_chapter_page_includes_its_own_sources() {
         }
     }
 }
+
+#[test]
+fn every_generated_file_is_shown_on_a_page() {
+    let src = book_src();
+    let mut included = Vec::new();
+    for page in markdown_files(&src) {
+        let dir = page.parent().unwrap().to_path_buf();
+        for include in includes(&read(&page)) {
+            included.push(dir.join(&include.path));
+        }
+    }
+    let mut pending = vec![src.join("generated")];
+    let mut unused = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if !included.contains(&path) {
+                unused.push(shown(&path));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "generated files that no page includes (stale?): {unused:?}"
+    );
+}
