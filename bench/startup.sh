@@ -14,8 +14,9 @@
 #   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
 #                     so that the developer's target/ stays as it is)
 #   BENCH_SKIP_BUILD_BUDGET=1   skip the two cold builds
-# RUSTFLAGS is passed on to the release build, e.g. to try a static build:
-#   RUSTFLAGS="-C target-feature=+crt-static" BENCH_TARGET_DIR=/tmp/static \
+# The chapters are linked statically (.cargo/config.toml). RUSTFLAGS, when
+# set, replaces that, e.g. to measure a dynamically linked build:
+#   RUSTFLAGS="-C target-feature=-crt-static" BENCH_TARGET_DIR=/tmp/dynamic \
 #       BENCH_SKIP_BUILD_BUDGET=1 bash bench/startup.sh
 set -euo pipefail
 
@@ -312,7 +313,7 @@ verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
 - $(rustc --version); $(hyperfine --version); $(unshare --version)
 - load average (1, 5, 15 min): ${LOAD_START} at start, ${LOAD_AFTER_STARTUP} after the startup runs
 - mounts in the host's table (a new mount namespace copies them all): $(wc -l </proc/self/mountinfo)
-- release build flags: ${RUSTFLAGS:-none beyond \`[profile.release]\`}
+- release build flags: ${RUSTFLAGS:-those of .cargo/config.toml (static linking on x86_64)}
 
 ## Startup time: \`chNN -- true\` against \`unshare FLAGS true\`
 
