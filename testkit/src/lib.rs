@@ -286,21 +286,22 @@ pub fn processes_with(marker: &str) -> Vec<u32> {
         .collect()
 }
 
-/// A name no other run of any test will use.
-pub fn unique(prefix: &str) -> String {
+/// A number that no earlier call in this test process returned.
+fn next_count() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}-{}-{n}", std::process::id())
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A name no other run of any test will use.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), next_count())
 }
 
 /// A decimal fraction no other test run uses, such as `0.9123400017`:
 /// `sleep 100 0.91234...` sleeps a little longer and carries the marker.
 pub fn unique_number() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("0.9{}{n:04}", std::process::id())
+    format!("0.9{}{:04}", std::process::id(), next_count())
 }
 
 /// Runs a host command to completion and returns its output; panics
@@ -356,32 +357,36 @@ impl Running {
     /// rest of its stdout. Kills it and fails the test when it hangs.
     pub fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
         use std::io::Read;
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut rest = String::new();
-                let _ = self.stdout.read_to_string(&mut rest);
-                return (status.code(), rest);
-            }
-            if start.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the tool did not exit within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let Some(code) = self.exit_within(limit) else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("the tool did not exit within {limit:?}");
+        };
+        let mut rest = String::new();
+        let _ = self.stdout.read_to_string(&mut rest);
+        (code, rest)
     }
 
     /// Waits at most `limit` for the tool to exit and returns its exit
     /// code, without reading stdout: processes the tool left behind may
     /// still hold the pipe open.
     pub fn reap(mut self, limit: Duration) -> Option<i32> {
+        let exited = self.exit_within(limit);
+        assert!(exited.is_some(), "the tool did not exit within {limit:?}");
+        exited.flatten()
+    }
+
+    /// `Some(exit code)` once the tool has exited, `None` if it is still
+    /// running after `limit`.
+    fn exit_within(&mut self, limit: Duration) -> Option<Option<i32>> {
         let start = std::time::Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
+                return Some(status.code());
             }
-            assert!(start.elapsed() < limit, "the tool did not exit in time");
+            if start.elapsed() > limit {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
