@@ -4,11 +4,10 @@ use std::ffi::OsString;
 use std::fs::File;
 
 use nix::errno::Errno;
-use nix::sched::setns;
+use nix::sched::{CloneFlags, setns};
 use nix::unistd::{Uid, chdir, chroot, fchdir};
 
 use crate::nsfs::{Kind, NsId, kind_named, ns_get_type, proc_failure};
-use crate::run::{fork_and_exec, to_c_strings};
 use crate::{Failure, Result, TOOL, usage_error};
 
 pub const HELP: &str = "\
@@ -53,7 +52,6 @@ pub fn command(mut args: Vec<OsString>) -> Result<u8> {
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
-    let command = to_c_strings(args)?;
     let entered = if target.chars().all(|c| c.is_ascii_digit()) {
         let pid = crate::nsfs::parse_pid(&target)?;
         enter_process(pid)?
@@ -61,7 +59,14 @@ pub fn command(mut args: Vec<OsString>) -> Result<u8> {
         enter_file(&target)?
     };
     eprintln!("{TOOL}: entered {entered}");
-    fork_and_exec(&command, || {})
+    // The command runs as our child, with the chapters' contract. It is
+    // not PID 1 where it lands: the target's namespace has one already.
+    let options = nslab::Options {
+        command: args,
+        ..Default::default()
+    };
+    let launch = nslab::Launch::new(TOOL, CloneFlags::empty(), options)?;
+    launch.fork(|_| anyhow::Ok(()))
 }
 
 // ANCHOR: enter

@@ -30,17 +30,15 @@ mod keep;
 mod list;
 mod ns;
 mod nsfs;
-mod run;
 mod tree;
 mod unshare;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-const TOOL: &str = "ch07-inspect";
+use nix::sched::CloneFlags;
 
-/// Docker's exit status for a failure of the tool itself.
-const EXIT_TOOL_FAILED: u8 = 125;
+const TOOL: &str = "ch07-inspect";
 
 const HELP: &str = "\
 ch07-inspect: see, compare, enter and keep Linux namespaces
@@ -77,26 +75,9 @@ own status, 128+N when it is killed by signal N, 126 when it cannot be
 executed and 127 when it is not found.
 ";
 
-/// A failure of the tool itself: one line, and a hint when we know why.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-    hint: Option<String>,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
-        self.hint = Some(hint.into());
-        self
-    }
-}
+/// A failure of the tool itself: one line, and a hint when we know why
+/// (the same typed failure as the chapters').
+pub use nslab::Failure;
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
@@ -109,12 +90,10 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match dispatch(args) {
         Ok(status) => ExitCode::from(status),
-        Err(failure) => {
-            eprintln!("{TOOL}: {}", failure.message);
-            if let Some(hint) = failure.hint {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(EXIT_TOOL_FAILED)
+        Err(error) => {
+            // The hint comes from the typed failure inside, if any.
+            nslab::failure::report(TOOL, CloneFlags::empty(), &*error);
+            ExitCode::from(nslab::EXIT_TOOL_FAILED)
         }
     }
 }
@@ -135,7 +114,7 @@ const COMMANDS: [Command; 10] = [
     ("cost", cost::HELP, cost::command),
 ];
 
-fn dispatch(mut args: Vec<OsString>) -> Result<u8> {
+fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<u8> {
     if args.is_empty() {
         print!("{HELP}");
         return Ok(0);
@@ -158,7 +137,7 @@ fn dispatch(mut args: Vec<OsString>) -> Result<u8> {
         print!("{help}");
         return Ok(0);
     }
-    run(args)
+    Ok(run(args)?)
 }
 
 fn find_command(name: &str) -> Result<Command> {

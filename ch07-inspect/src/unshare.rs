@@ -10,8 +10,7 @@ use nix::unistd::{Gid, Uid, getpid};
 
 use crate::ns::{Link, read_links};
 use crate::nsfs::{Kind, kind_named};
-use crate::run::{fork_and_exec, to_c_strings};
-use crate::{Failure, Result, usage_error};
+use crate::{Failure, Result, TOOL, usage_error};
 
 pub const HELP: &str = "\
 ch07-inspect unshare: unshare(2) ourselves, then run a command
@@ -125,7 +124,6 @@ fn parse(args: Vec<OsString>) -> Result<Options> {
 
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let options = parse(args)?;
-    let command = to_c_strings(options.command)?;
     let flags = options
         .kinds
         .iter()
@@ -175,7 +173,15 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     }
     // The child is born in the new namespaces: in a new PID namespace,
     // it is PID 1, the namespace's init.
-    fork_and_exec(&command, || first_child_report(wants("time")))
+    let command = nslab::Options {
+        command: options.command,
+        ..Default::default()
+    };
+    let launch = nslab::Launch::new(TOOL, flags, command)?;
+    launch.fork(|_| {
+        first_child_report(wants("time"));
+        anyhow::Ok(())
+    })
     // ANCHOR_END: unshare
 }
 

@@ -1,0 +1,198 @@
+//! The command-line contract: `chNN-name [OPTIONS] [--] [COMMAND...]`.
+
+use std::error::Error;
+use std::ffi::OsString;
+use std::ops::Deref;
+use std::process::ExitCode;
+
+use nix::sched::CloneFlags;
+
+use crate::{EXIT_TOOL_FAILED, failure, output};
+
+/// What a chapter is: its name, its flags, and the words it shows.
+pub struct Chapter {
+    /// The binary's name, from `CARGO_PKG_NAME`.
+    pub name: &'static str,
+    /// The `CLONE_NEW*` flags the chapter passes to `clone(2)`.
+    pub namespaces: CloneFlags,
+    /// `--help`: what the chapter adds and what to try inside.
+    pub help: &'static str,
+    /// The line printed before an interactive shell starts.
+    pub welcome: &'static str,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The command and its arguments; empty means an interactive shell.
+    pub command: Vec<OsString>,
+    /// `--init` (with a PID namespace): a tiny init is PID 1, the
+    /// command PID 2.
+    pub init: bool,
+    /// `--map-root` (with a user namespace): root inside is the invoking
+    /// user outside.
+    pub map_root: bool,
+}
+
+/// The outcome of parsing: run, or print the help.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Help,
+    Run(Options),
+}
+
+/// The options each namespace brings, and where it first appears.
+const OPTIONS: [(&str, CloneFlags, &str); 2] = [
+    (
+        "--init",
+        CloneFlags::CLONE_NEWPID,
+        "a PID namespace (ch03-pid on)",
+    ),
+    (
+        "--map-root",
+        CloneFlags::CLONE_NEWUSER,
+        "a user namespace (ch05-user on)",
+    ),
+];
+
+/// Options come before the command; `--` ends them. An option exists
+/// only where the chapter creates its namespace.
+pub fn parse(
+    namespaces: CloneFlags,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Parsed, String> {
+    let mut args = args.into_iter().peekable();
+    let mut options = Options::default();
+    let is_option =
+        |arg: &OsString| arg.to_str().is_some_and(|a| a.starts_with('-'));
+    while let Some(arg) = args.next_if(is_option) {
+        let word = arg.to_str().unwrap_or_default();
+        if word == "--" {
+            break;
+        }
+        if word == "-h" || word == "--help" {
+            return Ok(Parsed::Help);
+        }
+        let Some((name, needs, needs_what)) =
+            OPTIONS.iter().find(|(name, ..)| *name == word)
+        else {
+            return Err(format!("unknown option '{word}'"));
+        };
+        if !namespaces.contains(*needs) {
+            return Err(format!("{name} needs {needs_what}"));
+        }
+        match *name {
+            "--init" => options.init = true,
+            _ => options.map_root = true,
+        }
+    }
+    options.command = args.collect();
+    Ok(Parsed::Run(options))
+}
+
+/// A chapter's whole `main`: parse the command line, print the help or
+/// the welcome line, call `run`, and turn its result into the exit
+/// status (125 and a one-line report when the tool failed).
+pub fn main<E>(
+    chapter: &Chapter,
+    run: impl FnOnce(Options) -> Result<u8, E>,
+) -> ExitCode
+where
+    E: Deref<Target = dyn Error + Send + Sync + 'static>,
+{
+    let name = chapter.name;
+    let options = match parse(chapter.namespaces, std::env::args_os().skip(1)) {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
+            output::stdout(chapter.help);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            output::stderr(&format!(
+                "{name}: {message}\nhint: `{name} --help` shows the usage\n"
+            ));
+            return ExitCode::from(EXIT_TOOL_FAILED);
+        }
+    };
+    if options.command.is_empty() {
+        output::say(name, chapter.welcome);
+    }
+    match run(options) {
+        Ok(status) => ExitCode::from(status),
+        Err(error) => {
+            failure::report(name, chapter.namespaces, &*error);
+            ExitCode::from(EXIT_TOOL_FAILED)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    const ALL: CloneFlags = CloneFlags::CLONE_NEWPID
+        .union(CloneFlags::CLONE_NEWUSER)
+        .union(CloneFlags::CLONE_NEWUTS);
+
+    #[test]
+    fn options_come_before_the_command() {
+        let parsed = parse(ALL, args(&["--init", "sh", "-c", "--map-root"]));
+        assert_eq!(
+            parsed,
+            Ok(Parsed::Run(Options {
+                command: args(&["sh", "-c", "--map-root"]),
+                init: true,
+                map_root: false,
+            }))
+        );
+    }
+
+    #[test]
+    fn double_dash_ends_the_options() {
+        let parsed = parse(ALL, args(&["--map-root", "--", "--init"]));
+        assert_eq!(
+            parsed,
+            Ok(Parsed::Run(Options {
+                command: args(&["--init"]),
+                init: false,
+                map_root: true,
+            }))
+        );
+    }
+
+    #[test]
+    fn no_command_is_an_interactive_shell() {
+        assert_eq!(parse(ALL, args(&[])), Ok(Parsed::Run(Options::default())));
+    }
+
+    #[test]
+    fn help_wins() {
+        assert_eq!(parse(ALL, args(&["--init", "-h"])), Ok(Parsed::Help));
+        assert_eq!(parse(ALL, args(&["--help", "x"])), Ok(Parsed::Help));
+    }
+
+    #[test]
+    fn an_option_exists_only_with_its_namespace() {
+        let uts = CloneFlags::CLONE_NEWUTS;
+        assert_eq!(
+            parse(uts, args(&["--init"])),
+            Err("--init needs a PID namespace (ch03-pid on)".into())
+        );
+        assert_eq!(
+            parse(uts, args(&["--map-root"])),
+            Err("--map-root needs a user namespace (ch05-user on)".into())
+        );
+    }
+
+    #[test]
+    fn unknown_options_are_refused() {
+        assert_eq!(
+            parse(ALL, args(&["--bogus"])),
+            Err("unknown option '--bogus'".into())
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Both sides of `clone(2)`: what the tool prepares before it, what the
+//! child does before exec, and what the parent does until the end.
+
+use std::error::Error;
+use std::ffi::{CString, OsString};
+use std::io::{IsTerminal, Write};
+use std::ops::Deref;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::panic::AssertUnwindSafe;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sched::CloneFlags;
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::sys::termios::{SetArg, Termios, tcgetattr, tcsetattr};
+use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe2, read, write};
+
+use crate::cli::{Chapter, Options};
+use crate::failure::{self, Failure};
+use crate::signals::{self, Inherited};
+use crate::{EXIT_TOOL_FAILED, exec, init, reap};
+
+/// The child's stack: `clone` runs the child on memory we hand it.
+pub const STACK_SIZE: usize = 1024 * 1024;
+
+/// Memory for the child's stack. A failure to get it (a small `ulimit
+/// -v`) is a [`Failure`], not an abort.
+pub fn child_stack() -> Result<Vec<u8>, Failure> {
+    let layout = std::alloc::Layout::array::<u8>(STACK_SIZE)
+        .map_err(|_| Failure::new("the child's stack is too large"))?;
+    // SAFETY: the layout has a non-zero size.
+    let memory = unsafe { std::alloc::alloc_zeroed(layout) };
+    if memory.is_null() {
+        return Err(Failure::errno(
+            "cannot allocate the child's stack",
+            Errno::ENOMEM,
+        )
+        .hint("is the address space limited (`ulimit -v`)?"));
+    }
+    // SAFETY: `memory` was allocated by the global allocator with the
+    // layout of a [u8; STACK_SIZE], and zeroed, so all of it is valid.
+    Ok(unsafe { Vec::from_raw_parts(memory, STACK_SIZE, STACK_SIZE) })
+}
+
+/// Everything prepared before `clone`, used by both sides after it.
+pub struct Launch {
+    tool: &'static str,
+    namespaces: CloneFlags,
+    command: Vec<CString>,
+    options: Options,
+    outer_ids: (Uid, Gid),
+    go_read: OwnedFd,
+    go_write: OwnedFd,
+    inherited: Inherited,
+    terminal: Option<Termios>,
+}
+
+impl Launch {
+    /// Prepares a chapter's child: see [`Launch::new`].
+    pub fn for_chapter(
+        chapter: &Chapter,
+        options: Options,
+    ) -> Result<Launch, Failure> {
+        Launch::new(chapter.name, chapter.namespaces, options)
+    }
+
+    /// Prepares a child for `tool`, which creates (or has joined)
+    /// `namespaces`: the command as C strings, the go pipe, the blocked
+    /// signals. Call it just before `clone` or `fork`.
+    pub fn new(
+        tool: &'static str,
+        namespaces: CloneFlags,
+        options: Options,
+    ) -> Result<Launch, Failure> {
+        let command = to_c_strings(&options.command)?;
+        // Anything still buffered would be written twice: by us and the
+        // child.
+        let _ = std::io::stdout().flush();
+        let stdin = std::io::stdin();
+        let terminal = stdin
+            .is_terminal()
+            .then(|| tcgetattr(&stdin).ok())
+            .flatten();
+        // The child waits on this pipe until we say "go" (or die).
+        let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC)
+            .map_err(|errno| Failure::errno("cannot create a pipe", errno))?;
+        // Orphans of the command become ours, so that we can end them.
+        reap::become_subreaper();
+        // Block every signal until our handlers know the child's PID; the
+        // child starts with this mask too and gives back the old one.
+        let inherited = Inherited::block_all()
+            .map_err(|errno| Failure::errno("cannot block signals", errno))?;
+        Ok(Launch {
+            tool,
+            namespaces,
+            command,
+            // Read before clone: in a new user namespace without a map,
+            // the child sees only the overflow ids.
+            outer_ids: (Uid::current(), Gid::current()),
+            options,
+            go_read,
+            go_write,
+            inherited,
+            terminal,
+        })
+    }
+
+    /// The tool's name, for messages.
+    pub fn tool(&self) -> &'static str {
+        self.tool
+    }
+
+    /// The options the command line gave.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The uid and gid of the tool outside, read before `clone`.
+    pub fn outer_ids(&self) -> (Uid, Gid) {
+        self.outer_ids
+    }
+
+    /// True when the command will be PID 1 of a new PID namespace.
+    fn command_is_pid1(&self) -> bool {
+        self.namespaces.contains(CloneFlags::CLONE_NEWPID) && !self.options.init
+    }
+
+    /// The child's side: runs in the new namespaces. Waits for "go",
+    /// runs the chapter's `setup`, then execs the command (or, with
+    /// `--init`, stays as PID 1). Returns only a failure's exit status.
+    /// Nothing here may unwind into `clone`'s C frame.
+    pub fn in_child<E>(
+        &self,
+        setup: impl FnOnce(&Launch) -> Result<(), E>,
+    ) -> isize
+    where
+        E: Deref<Target = dyn Error + Send + Sync + 'static>,
+    {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if !self.wait_for_go() {
+                return EXIT_TOOL_FAILED;
+            }
+            if let Err(error) = setup(self) {
+                failure::report(self.tool, self.namespaces, &*error);
+                return EXIT_TOOL_FAILED;
+            }
+            if self.options.init {
+                init::run_as_init(self, &self.command)
+            } else {
+                self.exec(&self.command)
+            }
+        }));
+        outcome.unwrap_or(EXIT_TOOL_FAILED).into()
+    }
+
+    /// Gives back the signal state the tool inherited, then execs.
+    pub(crate) fn exec(&self, command: &[CString]) -> u8 {
+        self.inherited.give_back();
+        exec::exec_command(self.tool, command)
+    }
+
+    /// Waits for the parent's "go". False when the parent is gone: then
+    /// we must not run the command, or it would outlive the tool.
+    fn wait_for_go(&self) -> bool {
+        // If the tool dies (even by SIGKILL), the kernel kills us.
+        let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+        // Our copy of the write end must go, or we would wait for
+        // ourselves.
+        // SAFETY: closing our copy of the write end; the `OwnedFd` in this
+        // process is never dropped: the child ends by exec or _exit.
+        unsafe { libc::close(self.go_write.as_raw_fd()) };
+        let mut byte = [0u8; 1];
+        if !matches!(read(&self.go_read, &mut byte), Ok(1)) {
+            return false;
+        }
+        // The parent may have died between its "go" and our prctl above:
+        // then its write end is closed and the pipe reports a hang-up.
+        let mut fds = [PollFd::new(self.go_read.as_fd(), PollFlags::empty())];
+        let hung_up = poll(&mut fds, PollTimeout::ZERO).is_ok()
+            && fds[0]
+                .revents()
+                .is_some_and(|r| r.contains(PollFlags::POLLHUP));
+        !hung_up
+    }
+
+    /// The parent's side, once `clone` has made `child`: pass signals on,
+    /// say "go", wait for the command, end what it left behind, and
+    /// return its exit status.
+    pub fn run(self, child: Pid) -> Result<u8, Failure> {
+        signals::forward_to(self.tool, child, self.command_is_pid1());
+        self.inherited.restore_mask();
+        // The child is set up: let it exec. `go_write` stays open until
+        // we exit, so that the child can tell when we are gone.
+        let _ = write(&self.go_write, b"!");
+        let status = reap::wait_for(child);
+        reap::end_leftovers();
+        if let (Some(saved), Ok(128..)) = (&self.terminal, &status) {
+            // The command was killed, maybe with the terminal in raw mode.
+            // SAFETY: ignoring SIGTTOU, so that restoring the settings
+            // cannot stop us when the command left the terminal to
+            // another process group.
+            unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+            let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);
+        }
+        status
+    }
+
+    /// `fork` instead of `clone`, for `ch07-inspect`, whose namespaces
+    /// are joined or made before the child exists.
+    pub fn fork<E>(
+        self,
+        setup: impl FnOnce(&Launch) -> Result<(), E>,
+    ) -> Result<u8, Failure>
+    where
+        E: Deref<Target = dyn Error + Send + Sync + 'static>,
+    {
+        // SAFETY: the tool is single-threaded, so the child cannot
+        // inherit a lock held by another thread; it ends by exec or
+        // _exit.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                let status = self.in_child(setup);
+                // SAFETY: _exit(2) ends the child without running the
+                // parent's destructors or flushing its buffers twice.
+                unsafe { libc::_exit(status as libc::c_int) }
+            }
+            Ok(ForkResult::Parent { child }) => self.run(child),
+            Err(errno) => {
+                let failure = Failure::errno("cannot fork", errno);
+                Err(
+                    match failure::namespace_hint(
+                        self.tool,
+                        self.namespaces,
+                        errno,
+                    ) {
+                        Some(hint) => failure.hint(hint),
+                        None => failure,
+                    },
+                )
+            }
+        }
+    }
+}
+
+impl Drop for Launch {
+    /// Without a child (clone failed), the tool's signals are as before.
+    fn drop(&mut self) {
+        self.inherited.restore_all();
+    }
+}
+
+fn to_c_strings(args: &[OsString]) -> Result<Vec<CString>, Failure> {
+    args.iter()
+        .map(|arg| CString::new(arg.clone().into_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            Failure::errno("an argument contains a NUL byte", Errno::EINVAL)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stack_is_allocated_and_zeroed() {
+        let stack = child_stack().unwrap();
+        assert_eq!(stack.len(), STACK_SIZE);
+        assert!(stack.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused() {
+        let bad = [OsString::from("a\0b")];
+        let failure = to_c_strings(&bad).unwrap_err();
+        assert!(failure.to_string().contains("NUL"), "{failure}");
+    }
+}
