@@ -41,3 +41,52 @@ fn starts_with_the_hosts_hostname() {
     let out = chapter("ch01-uts", &["--", "hostname"]).assert().success();
     assert_eq!(stdout(out.get_output()), host_name);
 }
+
+/// Runs `line` with sh, `$TOOL` naming this chapter's binary.
+fn sh(line: &str) -> std::process::Output {
+    nslab_testkit::assert_cmd::Command::new("sh")
+        .args(["-c", line])
+        .env("TOOL", nslab_testkit::bin("ch01-uts"))
+        .timeout(nslab_testkit::TIMEOUT)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_dead_pid_namespace_for_children_is_named_in_the_hint() {
+    if !have_root("a_dead_pid_namespace_for_children") {
+        return;
+    }
+    // unshare -p without --fork: our children go to a new PID namespace,
+    // whose first process (/bin/true) is its init; once it has exited, no
+    // process can be born there (clone gives ENOMEM).
+    let out = sh("exec unshare --pid sh -c '/bin/true; exec \"$TOOL\" true'");
+    let err = nslab_testkit::stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("ENOMEM"), "{err}");
+    assert!(
+        err.contains("\nhint: the PID namespace our children"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_limit_reached_above_a_nested_user_namespace_is_explained() {
+    if !have_root("a_limit_reached_above_a_nested_user_namespace") {
+        return;
+    }
+    // The limit is 0 one user namespace up; ours has the default. A
+    // process can read only its own namespace's limits, so the hint must
+    // say that the ones above count too.
+    let out = sh("exec unshare --user --map-root-user sh -c \
+         'echo 0 > /proc/sys/user/max_uts_namespaces && \
+          exec unshare --user --map-root-user \"$TOOL\" true'");
+    let err = nslab_testkit::stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("ENOSPC"), "{err}");
+    assert!(
+        err.contains("user.max_uts_namespaces = 2147483647"),
+        "{err}"
+    );
+    assert!(err.contains("nested user namespace"), "{err}");
+}

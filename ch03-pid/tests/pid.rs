@@ -35,12 +35,16 @@ fn with_init_the_command_is_pid_2() {
     assert_eq!(stdout(out.get_output()), "2\n");
 }
 
-/// `sleep` as PID 1: it has no handler, so one signal does nothing.
+/// A PID 1 with no handler for any signal, so one signal does nothing.
+/// (Not `sh -c 'echo ready; exec sleep 100'`: dash catches SIGINT while
+/// it runs a `-c` string, and a SIGINT passed on before the exec would
+/// end it.)
 fn pid1_sleep() -> Running {
-    Running::start(
-        &bin("ch03-pid"),
-        &["--", "sh", "-c", "echo ready; exec sleep 100"],
-    )
+    let script = "import signal, time\n\
+                  signal.signal(signal.SIGINT, signal.SIG_DFL)\n\
+                  print('ready', flush=True)\n\
+                  time.sleep(100)\n";
+    Running::start(&bin("ch03-pid"), &["--", "python3", "-c", script])
 }
 
 #[test]
@@ -122,4 +126,26 @@ fn help_explains_pid1_and_the_way_out() {
     let text = stdout(out.get_output());
     assert!(text.contains("--init"), "{text}");
     assert!(text.contains("twice"), "{text}");
+}
+
+#[test]
+fn unshare_without_fork_gets_a_hint_about_fork() {
+    if !have_root("unshare_without_fork_gets_a_hint_about_fork") {
+        return;
+    }
+    // unshare -p without --fork: our children's PID namespace is not our
+    // own, and the kernel refuses a new one below it (EINVAL). That is
+    // no missing kernel feature.
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .arg("--pid")
+        .arg(bin("ch03-pid"))
+        .arg("true")
+        .timeout(nslab_testkit::TIMEOUT)
+        .output()
+        .unwrap();
+    let err = nslab_testkit::stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("EINVAL"), "{err}");
+    assert!(err.contains("unshare --fork"), "{err}");
+    assert!(!err.contains("Linux >="), "{err}");
 }

@@ -145,8 +145,8 @@ fn failing_to_write_the_maps_stops_the_command() {
     if !have_root("failing_to_write_the_maps_stops_the_command") {
         return;
     }
-    // With an empty /proc the parent cannot write the child's maps: the
-    // child must be killed before it runs the command.
+    // With an empty /proc the child cannot write its maps: it must stop
+    // before it runs the command, and say why.
     let marker = nslab_testkit::unique_number();
     let line = format!(
         "mount -t tmpfs nslab-empty /proc && \
@@ -159,7 +159,105 @@ fn failing_to_write_the_maps_stops_the_command() {
         .assert()
         .code(125);
     let err = stderr(out.get_output());
-    assert!(err.starts_with("ch05-user: cannot write /proc/"), "{err}");
-    assert!(err.contains("/setgroups: ENOENT"), "{err}");
+    assert!(
+        err.starts_with(
+            "ch05-user: --map-root: cannot write /proc/self/setgroups: ENOENT"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: /proc has no entry for this process"));
     assert!(nslab_testkit::processes_with(&marker).is_empty());
+}
+
+/// Runs `line` with sh, `$DIR` naming the directory of the binaries.
+fn sh(line: &str) -> Output {
+    let dir = nslab_testkit::bin("ch05-user");
+    nslab_testkit::assert_cmd::Command::new("sh")
+        .args(["-c", line])
+        .env("DIR", dir.parent().unwrap())
+        .timeout(nslab_testkit::TIMEOUT)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn map_root_works_nested_in_another_pid_namespace() {
+    if !have_root("map_root_works_nested_in_another_pid_namespace") {
+        return;
+    }
+    // Inside ch04-mount without a new /proc, /proc is the host's: there
+    // the child's PID as ch04 numbers it names another process. The maps
+    // must be our own child's all the same.
+    let out = sh("exec \"$DIR/ch04-mount\" \"$DIR/ch05-user\" --map-root \
+                  sh -c 'id -u; cat /proc/self/uid_map'");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "0", "{text}");
+    let map: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(map, ["0", "0", "1"], "{text}");
+}
+
+#[test]
+fn map_root_touches_no_stranger_under_a_foreign_proc() {
+    if !have_root("map_root_touches_no_stranger_under_a_foreign_proc") {
+        return;
+    }
+    // A stranger's fresh user namespace, and our tool in a nested PID
+    // namespace under a /proc that is not its own: only our command may
+    // get a map, and the stranger's stays empty.
+    let out = sh("exec unshare --pid --fork --mount-proc sh -c '\
+           unshare --user sh -c \"echo > /dev/null; exec sleep 30\" & \
+           stranger=$!; \
+           \"$DIR/ch03-pid\" \"$DIR/ch05-user\" --map-root id -u; \
+           echo status=$?; \
+           cat /proc/$stranger/uid_map | wc -l; kill $stranger'");
+    let text = stdout(&out);
+    assert_eq!(text, "0\nstatus=0\n0\n", "{}", stderr(&out));
+}
+
+#[test]
+fn map_root_under_a_proc_without_us_refuses_with_the_cause() {
+    if !have_root("map_root_under_a_proc_without_us") {
+        return;
+    }
+    // In a mount namespace whose /proc belongs to a sibling PID namespace,
+    // /proc/self does not exist: the tool must say so and stop.
+    let marker = nslab_testkit::unique_number();
+    let out = sh(&format!(
+        "unshare --pid --fork --kill-child --mount --mount-proc sleep 30 & \
+         holder=$!; \
+         while [ \"$(readlink /proc/$holder/ns/mnt)\" = \
+                 \"$(readlink /proc/self/ns/mnt)\" ]; do sleep 0.01; done; \
+         nsenter --target $holder --mount \"$DIR/ch05-user\" --map-root \
+           sleep 100 {marker}; \
+         echo status=$?; kill $holder"
+    ));
+    let err = stderr(&out);
+    assert!(stdout(&out).contains("status=125"), "{err}");
+    assert!(
+        err.contains("cannot write /proc/self/setgroups: ENOENT"),
+        "{err}"
+    );
+    assert!(err.contains("hint: /proc has no entry for this process"));
+    assert!(nslab_testkit::processes_with(&marker).is_empty());
+}
+
+#[test]
+fn a_nested_unmapped_user_gets_the_mapping_hint() {
+    if !have_root("a_nested_unmapped_user_gets_the_mapping_hint") {
+        return;
+    }
+    let out = sh("exec \"$DIR/ch05-user\" \"$DIR/ch05-user\" true");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("EPERM"), "{err}");
+    assert!(err.contains("hint: our uid has no mapping"), "{err}");
+    // AppArmor is named only where its setting exists and is 1.
+    let apparmor = std::fs::read_to_string(
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+    );
+    if apparmor.map(|v| v.trim() != "1").unwrap_or(true) {
+        assert!(!err.contains("AppArmor"), "{err}");
+    }
 }

@@ -130,7 +130,6 @@ fn two_hundred_runs_each_get_their_own_namespaces_and_leave_nothing() {
         .iter()
         .map(|kind| nslab_testkit::host_ns(kind))
         .collect();
-    let mut seen = BTreeSet::new();
     let start = Instant::now();
     for _batch in 0..RUNS / AT_ONCE {
         // A batch runs side by side: each holds its namespaces open until
@@ -161,7 +160,6 @@ fn two_hundred_runs_each_get_their_own_namespaces_and_leave_nothing() {
         for mut child in children {
             assert!(child.wait().unwrap().success());
         }
-        seen.extend(batch);
     }
     let elapsed = start.elapsed();
     // Printed past the test harness's capture, so the figure always shows.
@@ -171,19 +169,11 @@ fn two_hundred_runs_each_get_their_own_namespaces_and_leave_nothing() {
          ({:.1} ms per run)",
         elapsed.as_secs_f64() * 1000.0 / RUNS as f64
     );
-    // Nothing of theirs is left: no process, no namespace in use by any
-    // process, no mount (the snapshot), and the host as it was.
+    // Nothing of theirs is left: no process (the marker), no mount and
+    // no link (the snapshot). Their namespaces had no other holder, so
+    // they are gone with the processes. (Looking for their inode numbers
+    // in other processes would prove nothing: the kernel reuses them,
+    // and other programs on a busy machine make namespaces of their own.)
     assert!(nslab_testkit::processes_with(&marker).is_empty());
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(ns_dir) = std::fs::read_dir(entry.path().join("ns")) else {
-            continue;
-        };
-        for link in ns_dir.flatten() {
-            if let Ok(target) = std::fs::read_link(link.path()) {
-                let target = target.to_string_lossy().into_owned();
-                assert!(!seen.contains(&target), "{target} is still alive");
-            }
-        }
-    }
     before.assert_unchanged();
 }

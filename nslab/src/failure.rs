@@ -225,10 +225,12 @@ pub fn unmapped_here() -> bool {
 
 /// True when our children would go to another PID namespace than ours:
 /// someone called unshare(CLONE_NEWPID) on us without forking after.
+/// (The link of a new PID namespace that has no process yet cannot be
+/// read: that differs too.)
 fn pid_for_children_differs() -> bool {
     let pid = std::fs::read_link("/proc/self/ns/pid").ok();
     let children = std::fs::read_link("/proc/self/ns/pid_for_children").ok();
-    pid.is_some() && children.is_some() && pid != children
+    pid.is_some() && children != pid
 }
 
 /// The hint for `errno` from a tool that creates `namespaces`.

@@ -10,8 +10,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+pub mod hostile;
 
 pub use assert_cmd;
 pub use libc;
@@ -44,12 +45,41 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Serialises the tests of one test binary that observe or change the
-/// host (hostname, mounts, IPC, links), so that one test's temporary
-/// change never shows up in another's "unchanged" check.
-pub fn host_lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Serialises the tests that observe or change the host (hostname,
+/// mounts, IPC, links), so that one test's temporary change never shows
+/// up in another's "unchanged" check: within this test binary, and
+/// across test runs side by side (a second `cargo test`, another
+/// checkout). The lock is flock(2) on a file in `/run/lock`; it is let
+/// go when the returned guard is dropped, or when the process dies.
+pub fn host_lock() -> HostLock {
+    let dir = std::path::Path::new("/run/lock");
+    let dir = if dir.is_dir() {
+        dir.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("nslab-tests-host.lock"))
+        .expect("cannot open the host lock file");
+    loop {
+        // SAFETY: flock(2) on a descriptor we own; it touches no memory.
+        let locked = unsafe {
+            libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX)
+        };
+        if locked == 0 {
+            return HostLock { _file: file };
+        }
+        let error = std::io::Error::last_os_error();
+        assert_eq!(error.kind(), std::io::ErrorKind::Interrupted, "{error}");
+    }
+}
+
+/// Holds the host lock until dropped.
+pub struct HostLock {
+    _file: std::fs::File,
 }
 
 /// The path of a chapter's binary, built by cargo for this test run.
@@ -410,7 +440,22 @@ pub fn killed_by_sigterm_args(pid_namespace: bool) -> Vec<&'static str> {
     }
 }
 
-/// The command-line contract of DESIGN.md, as tests. Each chapter's
+/// A test that needs root: skipped (or failed under
+/// `NSLAB_REQUIRE_ROOT=1`) without it.
+#[macro_export]
+macro_rules! root_test {
+    ($name:ident, $body:expr) => {
+        #[test]
+        fn $name() {
+            if !$crate::have_root(stringify!($name)) {
+                return;
+            }
+            $body;
+        }
+    };
+}
+
+/// The command-line contract (see the `nslab` crate doc), as tests. Each chapter's
 /// tests call this once with its binary's name, the namespace types it
 /// adds, whether it has a PID namespace, and whether it needs root.
 #[macro_export]
@@ -515,34 +560,22 @@ macro_rules! contract_tests {
                 assert_eq!(running.wait(Duration::from_secs(10)).0, Some(9));
             }
 
-            #[test]
-            fn ctrl_c_does_not_kill_the_tool() {
-                if !have_root("ctrl_c_does_not_kill_the_tool") { return; }
-                // SIGINT to the tool alone: it must neither die nor pass it on
-                // (the terminal already sends Ctrl-C to the command).
-                let script = "trap 'exit 99' INT; echo ready; sleep 1; exit 3";
-                let mut running = $crate::Running::start(
-                    &$crate::bin($bin), &["--", "sh", "-c", script]);
-                running.signal($crate::libc::SIGINT);
-                assert!(running.still_running_after(Duration::from_millis(300)));
-                assert_eq!(running.wait(Duration::from_secs(10)).0, Some(3));
-            }
-
-            #[test]
-            fn command_starts_with_default_signals_and_empty_mask() {
-                if !have_root("command_starts_with_default_signals_and_empty_mask") { return; }
-                let line = format!(
-                    "trap '' INT QUIT TERM HUP; exec {} -- grep -E '^Sig(Ign|Blk)' /proc/self/status",
-                    $crate::bin($bin).display()
-                );
-                let out = $crate::assert_cmd::Command::new("bash")
-                    .args(["-c", &line])
-                    .timeout($crate::TIMEOUT)
-                    .assert()
-                    .success();
-                let text = $crate::stdout(&out.get_output());
-                assert_eq!(text, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
-            }
+            $crate::root_test!(command_starts_with_what_the_caller_had, $crate::hostile::command_starts_with_what_the_caller_had($bin));
+            $crate::root_test!(ignored_and_blocked_signals_pass_to_the_command, $crate::hostile::ignored_and_blocked_signals_pass_to_the_command($bin));
+            $crate::root_test!(an_ignored_signal_is_not_caught, $crate::hostile::an_ignored_signal_is_not_caught($bin));
+            $crate::root_test!(sigint_sent_by_a_process_reaches_the_command, $crate::hostile::sigint_sent_by_a_process_reaches_the_command($bin));
+            $crate::root_test!(ctrl_c_at_a_terminal_is_not_passed_on, $crate::hostile::ctrl_c_at_a_terminal_is_not_passed_on($bin));
+            $crate::root_test!(ignored_sigchld_still_gives_the_status, {
+                    $crate::hostile::ignored_sigchld_still_gives_the_status($bin, false);
+                    if $pid {
+                        $crate::hostile::ignored_sigchld_still_gives_the_status($bin, true);
+                    }
+                });
+            $crate::root_test!(nothing_the_command_left_outlives_the_tool, $crate::hostile::nothing_the_command_left_outlives_the_tool($bin));
+            $crate::root_test!(nothing_outlives_a_forwarded_sigterm, $crate::hostile::nothing_outlives_a_forwarded_sigterm($bin));
+            $crate::root_test!(help_survives_a_full_or_closed_stdout, $crate::hostile::help_survives_a_full_or_closed_stdout($bin));
+            $crate::root_test!(errors_to_a_full_or_closed_stderr_keep_the_status, $crate::hostile::errors_to_a_full_or_closed_stderr_keep_the_status($bin));
+            $crate::root_test!(a_small_address_space_fails_cleanly, $crate::hostile::a_small_address_space_fails_cleanly($bin));
 
             #[test]
             fn command_inherits_only_stdin_stdout_stderr() {

@@ -1,0 +1,329 @@
+//! The contract under hostile conditions: signals the caller ignored,
+//! blocked or left to a terminal, writes that fail, a small address
+//! space, and what the command leaves running. [`crate::contract_tests!`]
+//! calls each of these once per tool.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::{Running, TIMEOUT, bin, processes_with, stderr, stdout};
+
+/// Runs `line` with bash, the tool's path in `$TOOL`; returns its output.
+fn bash(tool: &str, line: &str) -> std::process::Output {
+    assert_cmd::Command::new("bash")
+        .args(["-c", line])
+        .env("TOOL", bin(tool))
+        .timeout(TIMEOUT)
+        .output()
+        .expect("cannot run bash")
+}
+
+/// The `SigIgn`, `SigBlk` or `SigCgt` mask of a `/proc/PID/status` text.
+pub fn mask(status: &str, name: &str) -> u64 {
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {status:?}"));
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+/// The bit of `signal` in a signal mask of `/proc/PID/status`.
+pub fn bit(signal: i32) -> u64 {
+    1 << (signal - 1)
+}
+
+/// Starts the tool from a python3 caller that ignores the signals in
+/// `ignore` and blocks those in `block` (names such as `SIGHUP`); returns
+/// the caller's `/proc/self/status` just before it execs the tool, and
+/// the command's.
+fn caller_and_command(
+    tool: &str,
+    ignore: &[&str],
+    block: &[&str],
+) -> (String, String) {
+    // python3 ignores SIGPIPE and SIGXFSZ for itself: undo that first.
+    let script = "import os, signal, sys\n\
+        for number in (signal.SIGPIPE, signal.SIGXFSZ):\n\
+        \x20   signal.signal(number, signal.SIG_DFL)\n\
+        for name in sys.argv[2].split():\n\
+        \x20   signal.signal(getattr(signal, name), signal.SIG_IGN)\n\
+        blocked = {getattr(signal, name) for name in sys.argv[3].split()}\n\
+        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)\n\
+        print(open('/proc/self/status').read(), '====', flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--', 'cat', '/proc/self/status'])\n";
+    let out = assert_cmd::Command::new("python3")
+        .args(["-c", script])
+        .arg(bin(tool))
+        .args([ignore.join(" "), block.join(" ")])
+        .timeout(TIMEOUT)
+        .output()
+        .expect("cannot run python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (caller, command) = text
+        .split_once("====\n")
+        .unwrap_or_else(|| panic!("{text}{}", stderr(&out)));
+    (caller.to_string(), command.to_string())
+}
+
+/// Checks that the command got exactly the caller's ignored and blocked
+/// signals, and that the caller had the ones it asked for.
+fn assert_passed_on(caller: &str, command: &str, ignored: u64, blocked: u64) {
+    assert_eq!(mask(caller, "SigIgn") & ignored, ignored, "{caller}");
+    assert_eq!(mask(caller, "SigBlk") & blocked, blocked, "{caller}");
+    for name in ["SigIgn", "SigBlk"] {
+        assert_eq!(
+            mask(command, name),
+            mask(caller, name),
+            "{name}: the command's differs from its caller's"
+        );
+    }
+}
+
+/// The command starts with the dispositions and the mask its caller
+/// had: the tool gives back what it changed (SIGPIPE, which Rust's
+/// runtime ignores; its handlers; its mask).
+pub fn command_starts_with_what_the_caller_had(tool: &str) {
+    let (caller, command) = caller_and_command(tool, &[], &[]);
+    assert_passed_on(&caller, &command, 0, 0);
+    assert_eq!(mask(&command, "SigIgn") & bit(libc::SIGPIPE), 0);
+    assert_eq!(mask(&command, "SigBlk"), 0);
+}
+
+/// What the caller ignored reaches the command ignored, as with `nohup`;
+/// what it blocked reaches it blocked.
+pub fn ignored_and_blocked_signals_pass_to_the_command(tool: &str) {
+    let ignore = ["SIGHUP", "SIGINT", "SIGPIPE", "SIGCHLD"];
+    let (caller, command) = caller_and_command(tool, &ignore, &["SIGUSR1"]);
+    let ignored = [libc::SIGHUP, libc::SIGINT, libc::SIGPIPE, libc::SIGCHLD]
+        .into_iter()
+        .map(bit)
+        .sum::<u64>();
+    assert_passed_on(&caller, &command, ignored, bit(libc::SIGUSR1));
+}
+
+/// A signal the caller ignored is not caught by the tool: `kill -HUP`
+/// of the tool under `nohup` leaves the command running.
+pub fn an_ignored_signal_is_not_caught(tool: &str) {
+    let line = "trap '' HUP INT; exec \"$TOOL\" -- sh -c \
+                'echo ready; sleep 1; exit 3'";
+    let mut child = Command::new("bash")
+        .args(["-c", line])
+        .env("TOOL", bin(tool))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cannot start bash");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    assert_eq!(ready, "ready\n");
+    let pid = child.id() as i32;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("the tool is gone");
+    let caught = mask(&status, "SigCgt");
+    assert_eq!(caught & bit(libc::SIGHUP), 0, "HUP must not be caught");
+    assert_eq!(caught & bit(libc::SIGINT), 0, "INT must not be caught");
+    assert!(caught & bit(libc::SIGTERM) != 0, "TERM is forwarded");
+    for signal in [libc::SIGHUP, libc::SIGINT] {
+        // SAFETY: kill(2) on our own unreaped child.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+}
+
+/// `kill -INT` of the tool (not a terminal's Ctrl-C) reaches the
+/// command: only the terminal sends it to the command by itself.
+pub fn sigint_sent_by_a_process_reaches_the_command(tool: &str) {
+    let script = "trap 'exit 99' INT; echo ready; \
+                  while :; do sleep 0.1; done";
+    let running = Running::start(&bin(tool), &["--", "sh", "-c", script]);
+    running.signal(libc::SIGINT);
+    assert_eq!(running.wait(Duration::from_secs(10)).0, Some(99));
+}
+
+/// Ctrl-C at a terminal: the kernel sends SIGINT to the whole foreground
+/// process group, tool and command alike, so the tool must not send it
+/// a second time. The command here leaves that group (so that only a
+/// forwarded signal could reach it) and keeps a child in it, which shows
+/// that the terminal's SIGINT did go out.
+pub fn ctrl_c_at_a_terminal_is_not_passed_on(tool: &str) {
+    let python = "import os, signal, sys\n\
+        r, w = os.pipe()\n\
+        if os.fork() == 0:\n\
+        \x20   def got(*_):\n\
+        \x20       print('group got SIGINT', flush=True); os._exit(0)\n\
+        \x20   signal.signal(signal.SIGINT, got)\n\
+        \x20   os.write(w, b'!'); signal.pause(); os._exit(1)\n\
+        os.read(r, 1)\n\
+        os.setpgid(0, 0)\n\
+        def forwarded(*_):\n\
+        \x20   print('command got SIGINT', flush=True); os._exit(9)\n\
+        signal.signal(signal.SIGINT, forwarded)\n\
+        print('ready', flush=True)\n\
+        os.wait()\n\
+        signal.sigtimedwait([], 0.5)\n\
+        print('done', flush=True)\n";
+    let path = std::env::temp_dir().join(crate::unique("nslab-ctrl-c.py"));
+    std::fs::write(&path, python).unwrap();
+    let line =
+        format!("exec {} -- python3 {}", bin(tool).display(), path.display());
+    // script(1) runs the line on a new terminal; our writes are typed on
+    // it, so \x03 is a real Ctrl-C.
+    let mut child = Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start script(1)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("ready") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    stdin.write_all(b"\x03").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_file(&path);
+    let all = seen + &rest;
+    assert!(
+        all.contains("group got SIGINT"),
+        "no Ctrl-C went out: {all}"
+    );
+    assert!(
+        !all.contains("command got SIGINT"),
+        "passed on twice: {all}"
+    );
+    assert!(all.contains("done"), "{all}");
+    assert_eq!(status.code(), Some(0), "{all}");
+}
+
+/// A caller that ignores SIGCHLD (`trap '' CHLD`) would make the kernel
+/// reap the tool's children for it; the tool still gets the command's
+/// status, and the command still inherits the ignored SIGCHLD.
+pub fn ignored_sigchld_still_gives_the_status(tool: &str, init: bool) {
+    let option = if init { "--init" } else { "--" };
+    let out = bash(
+        tool,
+        &format!("trap '' CHLD; exec $TOOL {option} sh -c 'exit 42'"),
+    );
+    assert_eq!(out.status.code(), Some(42), "{}", stderr(&out));
+}
+
+/// When the command ends, what it left running in the background ends
+/// too: the tool is a subreaper and ends its orphans before it exits.
+pub fn nothing_the_command_left_outlives_the_tool(tool: &str) {
+    let marker = crate::unique_number();
+    let script = format!("sleep 100 {marker} >/dev/null & echo started");
+    let out = assert_cmd::Command::new(bin(tool))
+        .args(["--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "started\n");
+    // The tool has exited: it must have ended the sleep before that.
+    assert!(
+        processes_with(&marker).is_empty(),
+        "sleep {marker} outlived"
+    );
+}
+
+/// The same when the command ends on a signal passed on by the tool.
+pub fn nothing_outlives_a_forwarded_sigterm(tool: &str) {
+    let marker = crate::unique_number();
+    let script =
+        format!("trap 'exit 5' TERM; sleep 100 {marker} & echo ready; wait");
+    let running = Running::start(&bin(tool), &["--", "sh", "-c", &script]);
+    running.signal(libc::SIGTERM);
+    assert_eq!(running.wait(Duration::from_secs(10)).0, Some(5));
+    assert!(
+        processes_with(&marker).is_empty(),
+        "sleep {marker} outlived"
+    );
+}
+
+/// `--help` to a full disk or a closed pipe: the message is lost, the
+/// status is not, and nothing panics.
+pub fn help_survives_a_full_or_closed_stdout(tool: &str) {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(bin(tool))
+        .arg("--help")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills two descriptors that we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just created and are owned here.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let out = Command::new(bin(tool))
+        .arg("--help")
+        .stdout(write_end)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+/// An error that cannot be written costs the message, not the status.
+pub fn errors_to_a_full_or_closed_stderr_keep_the_status(tool: &str) {
+    for redirect in ["2>/dev/full", "2>&-"] {
+        let out = bash(
+            tool,
+            &format!("exec $TOOL -- nslab-no-such-command {redirect}"),
+        );
+        assert_eq!(out.status.code(), Some(127), "with {redirect}");
+    }
+}
+
+/// A small address space: the child's stack cannot be allocated, which
+/// is a failure of the tool (125 and a hint), not an abort.
+///
+/// How much address space the tool needs to start at all depends on the
+/// size of its binary, so the limit is raised step by step: below some
+/// limit the runtime cannot even start (out of the tool's hands); from
+/// the first limit where the tool reports the stack, every run must end
+/// in that report or in success, never in a crash.
+pub fn a_small_address_space_fails_cleanly(tool: &str) {
+    let mut reported = None;
+    let mut succeeded = false;
+    for limit in (1000..=12000).step_by(250) {
+        let out = bash(tool, &format!("ulimit -v {limit}; exec $TOOL -- true"));
+        let err = stderr(&out);
+        let report = out.status.code() == Some(125)
+            && err.contains("cannot allocate the child's stack")
+            && err.contains("\nhint: ")
+            && err.contains("ulimit -v");
+        if report {
+            reported.get_or_insert(limit);
+        } else if out.status.success() {
+            succeeded = true;
+            break;
+        } else {
+            assert!(
+                reported.is_none(),
+                "ulimit -v {limit}: {:?} {err}",
+                out.status
+            );
+        }
+    }
+    assert!(reported.is_some(), "no limit made the stack fail cleanly");
+    assert!(succeeded, "the tool never ran, even with 12000 KiB");
+}
