@@ -98,15 +98,23 @@ fn rust_code_enters_pages_only_through_includes() {
     );
 }
 
-/// What `book/scripts/gen-diffs.sh` writes for `old` → `new`.
+/// What `book/scripts/gen-diffs.sh` writes for `old` → `new`: the same
+/// command, with the `//!` narration left out of both sides.
 fn diff_now(old: &str, new: &str) -> String {
     let old = format!("{old}/src/main.rs");
     let new = format!("{new}/src/main.rs");
-    let output = Command::new("diff")
-        .args(["-u", "--label", &old, "--label", &new, &old, &new])
+    let output = Command::new("bash")
+        .args([
+            "-c",
+            r#"diff -u --label "$1" --label "$2" \
+                <(grep -v '^//!' "$1") <(grep -v '^//!' "$2")"#,
+            "diff_now",
+            &old,
+            &new,
+        ])
         .current_dir(repo_root())
         .output()
-        .expect("cannot run diff");
+        .expect("cannot run bash");
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -114,7 +122,14 @@ fn diff_now(old: &str, new: &str) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("the sources are UTF-8")
+    let diff = String::from_utf8(output.stdout).expect("the sources are UTF-8");
+    assert!(
+        !diff
+            .lines()
+            .any(|line| line.get(1..).is_some_and(|l| l.starts_with("//!"))),
+        "diff {old} {new}: the narration must not be in the diff"
+    );
+    diff
 }
 
 #[test]
