@@ -231,6 +231,97 @@ fn every_chapter_page_includes_its_own_sources() {
     }
 }
 
+/// The anchors that a chapter carries forward from the one that first
+/// has it: where two chapters have one, its lines must be the same.
+const CARRIED_FORWARD: [&str; 4] = ["clone", "run", "private", "map_root"];
+
+/// For each carried-forward anchor, the chapters whose source differs
+/// from the first chapter that has it, as messages.
+fn carried_forward_differences(sources: &[(&str, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for anchor in CARRIED_FORWARD {
+        let mut first: Option<(&str, Vec<&str>)> = None;
+        for (chapter, source) in sources {
+            let Some(lines) = anchored_lines(source, anchor) else {
+                continue;
+            };
+            match &first {
+                None => first = Some((chapter, lines)),
+                Some((origin, expected)) if *expected != lines => {
+                    let line = expected
+                        .iter()
+                        .zip(&lines)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(expected.len().min(lines.len()));
+                    problems.push(format!(
+                        "anchor {anchor}: {chapter} differs from {origin} at \
+                         line {} of the anchor:\n  {origin}: {:?}\n  \
+                         {chapter}: {:?}",
+                        line + 1,
+                        expected.get(line),
+                        lines.get(line)
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    problems
+}
+
+fn chapter_sources() -> Vec<(&'static str, String)> {
+    CHAPTERS
+        .iter()
+        .map(|chapter| {
+            let path = repo_root().join(chapter).join("src/main.rs");
+            (*chapter, read(&path))
+        })
+        .collect()
+}
+
+#[test]
+fn carried_forward_anchors_are_the_same_in_every_chapter() {
+    let sources = chapter_sources();
+    for anchor in CARRIED_FORWARD {
+        let count = sources
+            .iter()
+            .filter(|(_, source)| anchored_lines(source, anchor).is_some())
+            .count();
+        assert!(
+            count >= 2,
+            "anchor {anchor} is in {count} chapter(s): nothing is carried \
+             forward; update CARRIED_FORWARD"
+        );
+    }
+    let problems = carried_forward_differences(&sources);
+    assert!(
+        problems.is_empty(),
+        "carried-forward code differs between chapters (change every copy, \
+         or give the new code an anchor of its own):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn an_edited_copy_of_a_carried_forward_anchor_is_caught() {
+    let mut sources = chapter_sources();
+    let (chapter, source) = sources.last_mut().unwrap();
+    let edited = source.replacen(
+        "\"setgroups\", \"deny\"",
+        "\"setgroups\", \"allow\"",
+        1,
+    );
+    assert_ne!(*source, edited, "{chapter}: the line to edit is gone");
+    *source = edited;
+    let problems = carried_forward_differences(&sources);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("anchor map_root: ch06-net"),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains("allow"), "{problems:?}");
+}
+
 #[test]
 fn every_generated_file_is_shown_on_a_page() {
     let src = book_src();
