@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use book_check::{
-    CHAPTERS, anchored_lines, book_src, code_blocks, includes, markdown_files,
-    repo_root,
+    CHAPTERS, anchored_lines, anchors, book_src, code_blocks, includes,
+    markdown_files, repo_root,
 };
 
 fn read(path: &Path) -> String {
@@ -207,28 +207,69 @@ fn every_page_is_in_the_summary() {
     );
 }
 
+/// The page of `chapter`: its includes of chapter sources, as
+/// (path, anchor) pairs.
+fn source_includes(page: &str) -> Vec<(String, Option<String>)> {
+    includes(page)
+        .into_iter()
+        .filter(|include| include.path.starts_with("../../"))
+        .map(|include| {
+            let anchor = include.anchor().map(str::to_string);
+            (include.path, anchor)
+        })
+        .collect()
+}
+
 #[test]
 fn every_chapter_page_includes_its_own_sources() {
+    let mut problems = Vec::new();
     for (index, chapter) in CHAPTERS.iter().enumerate() {
         let page = book_src().join(format!("{chapter}.md"));
         let text = read(&page);
-        let source = format!("../../{chapter}/src/main.rs:");
-        assert!(
-            text.contains(&format!("{{{{#include {source}flags}}}}")),
-            "{} must include its own flags",
-            shown(&page)
-        );
-        if index > 0 {
+        let at = shown(&page);
+        let main_rs = format!("../../{chapter}/src/main.rs");
+        let found = source_includes(&text);
+        let has = |anchor: &str| {
+            found.iter().any(|(path, a)| {
+                *path == main_rs && a.as_deref() == Some(anchor)
+            })
+        };
+        // The lesson: the flags, and what the child sets up.
+        for anchor in ["flags", "setup"] {
+            if !has(anchor) {
+                problems.push(format!("{at} must include {main_rs}:{anchor}"));
+            }
+        }
+        // Chapter sources enter a chapter page only from that chapter:
+        // what an earlier chapter showed is carried forward unchanged.
+        for (path, _) in &found {
+            let other_chapter = path.starts_with("../../ch")
+                && !path.starts_with("../../ch07")
+                && !path.starts_with(&format!("../../{chapter}/"));
+            if other_chapter {
+                problems.push(format!(
+                    "{at} includes {path}: a chapter page shows its own sources"
+                ));
+            }
+        }
+        if index == 0 {
+            if !has("run") {
+                problems.push(format!(
+                    "{at} must include {main_rs}:run (the clone call)"
+                ));
+            }
+        } else {
             let number = chapter.split('-').next().unwrap();
-            assert!(
-                text.contains(&format!(
-                    "{{{{#include generated/{number}.diff}}}}"
-                )),
-                "{} must show the diff from the previous chapter",
-                shown(&page)
-            );
+            if !text
+                .contains(&format!("{{{{#include generated/{number}.diff}}}}"))
+            {
+                problems.push(format!(
+                    "{at} must show the diff from the previous chapter"
+                ));
+            }
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The anchors that a chapter carries forward from the one that first
@@ -320,6 +361,52 @@ fn an_edited_copy_of_a_carried_forward_anchor_is_caught() {
         "{problems:?}"
     );
     assert!(problems[0].contains("allow"), "{problems:?}");
+}
+
+#[test]
+fn the_machinery_page_includes_the_nslab_sources() {
+    let page = book_src().join("machinery.md");
+    let text = read(&page);
+    let found = source_includes(&text);
+    let from_nslab: Vec<&(String, Option<String>)> = found
+        .iter()
+        .filter(|(path, _)| path.starts_with("../../nslab/src/"))
+        .collect();
+    assert!(
+        from_nslab.len() >= 8,
+        "{} must show the machinery from nslab/src (found {} includes)",
+        shown(&page),
+        from_nslab.len()
+    );
+    // Every anchor in nslab is there for a page: one that no page
+    // includes is a piece of the machinery the book forgot.
+    let mut included = Vec::new();
+    for page in markdown_files(&book_src()) {
+        included.extend(source_includes(&read(&page)));
+    }
+    let mut unused = Vec::new();
+    let dir = repo_root().join("nslab/src");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let path = format!("../../nslab/src/{name}");
+        for anchor in anchors(&read(&file)) {
+            let used = included
+                .iter()
+                .any(|(p, a)| *p == path && a.as_deref() == Some(anchor));
+            if !used {
+                unused.push(format!("{path}:{anchor}"));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "anchors in nslab/src that no page includes: {unused:?}"
+    );
 }
 
 #[test]
