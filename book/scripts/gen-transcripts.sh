@@ -83,6 +83,11 @@ cleanup() {
         tmux -S "$sock" kill-server 2>/dev/null || true
     done
     ((${#pids[@]} == 0)) || wait "${pids[@]}" 2>/dev/null || true
+    # A host queue that an interrupted ch02 session made and did not
+    # remove.
+    if [[ -s $work/ch02/queue ]]; then
+        ipcrm -q "$(<"$work/ch02/queue")" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -301,12 +306,15 @@ session_ch02() {
     local queue
     queue=$(screen | sed -n 's/^Message queue id: //p' | tail -1)
     [[ -n $queue ]] || fail "ipcmk printed no queue id"
+    # For the cleanup, should the session not get to its ipcrm.
+    echo "$queue" >"$home/queue"
     # Only our queue and the header: other programs may have queues.
     type_line "ipcs -q | grep -w -e msqid -e $queue"
     type_line 'ch02-ipc'
     type_line 'ipcs -q'
     type_line 'exit'
     type_line "ipcrm -q $queue"
+    rm "$home/queue"
     save ch02-ipc
 }
 
