@@ -206,7 +206,7 @@ pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
             let line = replace_after(&line, "pts/", |c| c.is_ascii_digit());
             let line = replace_after(&line, "0x", |c| c.is_ascii_hexdigit());
             // IPC ids are small numbers that grow with every queue.
-            let volatile = ["Message queue id", "ipcrm", "0xN"]
+            let volatile = ["Message queue id", "ipcrm", "msqid", "0xN"]
                 .iter()
                 .any(|marker| line.contains(marker));
             let line = if volatile {
@@ -374,11 +374,13 @@ mod tests {
         let run1 = "root@vm:~# echo $$\n1\nuts:[4026532177]\n\
                     root  1  0  0 05:53 pts/0  00:00:00 bash\n\
                     64 bytes: icmp_seq=1 ttl=64 time=0.142 ms\n\
-                    Message queue id: 2\n0x4911c534 2 root 644\nvmstat uid=65534(nobody)";
+                    Message queue id: 2\n0x4911c534 2 root 644\nvmstat uid=65534(nobody)\n\
+                    host# ipcs -q | grep -w -e msqid -e 2";
         let run2 = "root@box:~# echo $$\n1\nuts:[4026532999]\n\
                     root    1    0  0 06:01 pts/12 00:00:00 bash\n\
                     64 bytes: icmp_seq=1 ttl=64 time=0.07 ms\n\
-                    Message queue id: 32768\n0x1a2b3c4d 32768 root 644\nvmstat uid=65534(nobody)";
+                    Message queue id: 32768\n0x1a2b3c4d 32768 root 644\nvmstat uid=65534(nobody)\n\
+                    host# ipcs -q | grep -w -e msqid -e 32768";
         let a = normalise(run1, "vm");
         assert_eq!(a, normalise(run2, "box"));
         assert_eq!(a[0], "root@HOSTNAME:~# echo $$");

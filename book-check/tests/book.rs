@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use book_check::{
-    CHAPTERS, anchored_lines, book_src, code_blocks, includes, markdown_files,
-    repo_root,
+    CHAPTERS, anchored_lines, anchors, book_src, code_blocks, includes,
+    markdown_files, repo_root,
 };
 
 fn read(path: &Path) -> String {
@@ -98,15 +98,23 @@ fn rust_code_enters_pages_only_through_includes() {
     );
 }
 
-/// What `book/scripts/gen-diffs.sh` writes for `old` → `new`.
+/// What `book/scripts/gen-diffs.sh` writes for `old` → `new`: the same
+/// command, with the `//!` narration left out of both sides.
 fn diff_now(old: &str, new: &str) -> String {
     let old = format!("{old}/src/main.rs");
     let new = format!("{new}/src/main.rs");
-    let output = Command::new("diff")
-        .args(["-u", "--label", &old, "--label", &new, &old, &new])
+    let output = Command::new("bash")
+        .args([
+            "-c",
+            r#"diff -u --label "$1" --label "$2" \
+                <(grep -v '^//!' "$1") <(grep -v '^//!' "$2")"#,
+            "diff_now",
+            &old,
+            &new,
+        ])
         .current_dir(repo_root())
         .output()
-        .expect("cannot run diff");
+        .expect("cannot run bash");
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -114,7 +122,14 @@ fn diff_now(old: &str, new: &str) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("the sources are UTF-8")
+    let diff = String::from_utf8(output.stdout).expect("the sources are UTF-8");
+    assert!(
+        !diff
+            .lines()
+            .any(|line| line.get(1..).is_some_and(|l| l.starts_with("//!"))),
+        "diff {old} {new}: the narration must not be in the diff"
+    );
+    diff
 }
 
 #[test]
@@ -192,28 +207,206 @@ fn every_page_is_in_the_summary() {
     );
 }
 
+/// The page of `chapter`: its includes of chapter sources, as
+/// (path, anchor) pairs.
+fn source_includes(page: &str) -> Vec<(String, Option<String>)> {
+    includes(page)
+        .into_iter()
+        .filter(|include| include.path.starts_with("../../"))
+        .map(|include| {
+            let anchor = include.anchor().map(str::to_string);
+            (include.path, anchor)
+        })
+        .collect()
+}
+
 #[test]
 fn every_chapter_page_includes_its_own_sources() {
+    let mut problems = Vec::new();
     for (index, chapter) in CHAPTERS.iter().enumerate() {
         let page = book_src().join(format!("{chapter}.md"));
         let text = read(&page);
-        let source = format!("../../{chapter}/src/main.rs:");
-        assert!(
-            text.contains(&format!("{{{{#include {source}flags}}}}")),
-            "{} must include its own flags",
-            shown(&page)
-        );
-        if index > 0 {
+        let at = shown(&page);
+        let main_rs = format!("../../{chapter}/src/main.rs");
+        let found = source_includes(&text);
+        let has = |anchor: &str| {
+            found.iter().any(|(path, a)| {
+                *path == main_rs && a.as_deref() == Some(anchor)
+            })
+        };
+        // The lesson: the flags, and what the child sets up.
+        for anchor in ["flags", "setup"] {
+            if !has(anchor) {
+                problems.push(format!("{at} must include {main_rs}:{anchor}"));
+            }
+        }
+        // Chapter sources enter a chapter page only from that chapter:
+        // what an earlier chapter showed is carried forward unchanged.
+        for (path, _) in &found {
+            let other_chapter = path.starts_with("../../ch")
+                && !path.starts_with("../../ch07")
+                && !path.starts_with(&format!("../../{chapter}/"));
+            if other_chapter {
+                problems.push(format!(
+                    "{at} includes {path}: a chapter page shows its own sources"
+                ));
+            }
+        }
+        if index == 0 {
+            if !has("run") {
+                problems.push(format!(
+                    "{at} must include {main_rs}:run (the clone call)"
+                ));
+            }
+        } else {
             let number = chapter.split('-').next().unwrap();
-            assert!(
-                text.contains(&format!(
-                    "{{{{#include generated/{number}.diff}}}}"
-                )),
-                "{} must show the diff from the previous chapter",
-                shown(&page)
-            );
+            if !text
+                .contains(&format!("{{{{#include generated/{number}.diff}}}}"))
+            {
+                problems.push(format!(
+                    "{at} must show the diff from the previous chapter"
+                ));
+            }
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The anchors that a chapter carries forward from the one that first
+/// has it: where two chapters have one, its lines must be the same.
+const CARRIED_FORWARD: [&str; 4] = ["clone", "run", "private", "map_root"];
+
+/// For each carried-forward anchor, the chapters whose source differs
+/// from the first chapter that has it, as messages.
+fn carried_forward_differences(sources: &[(&str, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for anchor in CARRIED_FORWARD {
+        let mut first: Option<(&str, Vec<&str>)> = None;
+        for (chapter, source) in sources {
+            let Some(lines) = anchored_lines(source, anchor) else {
+                continue;
+            };
+            match &first {
+                None => first = Some((chapter, lines)),
+                Some((origin, expected)) if *expected != lines => {
+                    let line = expected
+                        .iter()
+                        .zip(&lines)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(expected.len().min(lines.len()));
+                    problems.push(format!(
+                        "anchor {anchor}: {chapter} differs from {origin} at \
+                         line {} of the anchor:\n  {origin}: {:?}\n  \
+                         {chapter}: {:?}",
+                        line + 1,
+                        expected.get(line),
+                        lines.get(line)
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    problems
+}
+
+fn chapter_sources() -> Vec<(&'static str, String)> {
+    CHAPTERS
+        .iter()
+        .map(|chapter| {
+            let path = repo_root().join(chapter).join("src/main.rs");
+            (*chapter, read(&path))
+        })
+        .collect()
+}
+
+#[test]
+fn carried_forward_anchors_are_the_same_in_every_chapter() {
+    let sources = chapter_sources();
+    for anchor in CARRIED_FORWARD {
+        let count = sources
+            .iter()
+            .filter(|(_, source)| anchored_lines(source, anchor).is_some())
+            .count();
+        assert!(
+            count >= 2,
+            "anchor {anchor} is in {count} chapter(s): nothing is carried \
+             forward; update CARRIED_FORWARD"
+        );
+    }
+    let problems = carried_forward_differences(&sources);
+    assert!(
+        problems.is_empty(),
+        "carried-forward code differs between chapters (change every copy, \
+         or give the new code an anchor of its own):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn an_edited_copy_of_a_carried_forward_anchor_is_caught() {
+    let mut sources = chapter_sources();
+    let (chapter, source) = sources.last_mut().unwrap();
+    let edited = source.replacen(
+        "\"setgroups\", \"deny\"",
+        "\"setgroups\", \"allow\"",
+        1,
+    );
+    assert_ne!(*source, edited, "{chapter}: the line to edit is gone");
+    *source = edited;
+    let problems = carried_forward_differences(&sources);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("anchor map_root: ch06-net"),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains("allow"), "{problems:?}");
+}
+
+#[test]
+fn the_machinery_page_includes_the_nslab_sources() {
+    let page = book_src().join("machinery.md");
+    let text = read(&page);
+    let found = source_includes(&text);
+    let from_nslab: Vec<&(String, Option<String>)> = found
+        .iter()
+        .filter(|(path, _)| path.starts_with("../../nslab/src/"))
+        .collect();
+    assert!(
+        from_nslab.len() >= 8,
+        "{} must show the machinery from nslab/src (found {} includes)",
+        shown(&page),
+        from_nslab.len()
+    );
+    // Every anchor in nslab is there for a page: one that no page
+    // includes is a piece of the machinery the book forgot.
+    let mut included = Vec::new();
+    for page in markdown_files(&book_src()) {
+        included.extend(source_includes(&read(&page)));
+    }
+    let mut unused = Vec::new();
+    let dir = repo_root().join("nslab/src");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let path = format!("../../nslab/src/{name}");
+        for anchor in anchors(&read(&file)) {
+            let used = included
+                .iter()
+                .any(|(p, a)| *p == path && a.as_deref() == Some(anchor));
+            if !used {
+                unused.push(format!("{path}:{anchor}"));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "anchors in nslab/src that no page includes: {unused:?}"
+    );
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! The transcripts in `book/src/generated/*.txt` against what the
 //! chapters print now: the check runs the same sessions again (with
-//! `book/scripts/gen-transcripts.sh --out` into a scratch directory) and
-//! compares both, with the values that change from run to run (host
-//! PIDs, inode numbers, times, the machine's hostname) normalised.
-//! Creating namespaces needs root, so does this check.
+//! `book/scripts/gen-transcripts.sh --out` into a directory under
+//! `target/`, all sessions at once) and compares both, with the values
+//! that change from run to run (host PIDs, inode numbers, times, the
+//! machine's hostname) normalised. It leaves nothing in the temporary
+//! directory, whether it passes or fails. Creating namespaces needs
+//! root, so does this check.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,32 +71,93 @@ fn transcripts_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// A directory that is removed when the check ends, whether it passes
+/// or panics.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The lines of `old` and `new` (normalised) around their first
+/// difference, as a small diff to print.
+fn first_difference(old: &[String], new: &[String]) -> Option<String> {
+    if old == new {
+        return None;
+    }
+    let at = old
+        .iter()
+        .zip(new)
+        .position(|(a, b)| a != b)
+        .unwrap_or(old.len().min(new.len()));
+    let from = at.saturating_sub(2);
+    let mut text = format!("first difference at line {}:\n", at + 1);
+    for line in old.iter().skip(from).take(at - from) {
+        text.push_str(&format!("   {line}\n"));
+    }
+    for line in old.iter().skip(at).take(4) {
+        text.push_str(&format!(" - {line}\n"));
+    }
+    for line in new.iter().skip(at).take(4) {
+        text.push_str(&format!(" + {line}\n"));
+    }
+    Some(text)
+}
+
 #[test]
 fn transcripts_match_what_the_chapters_print_now() {
     if !have_root("transcripts_match_what_the_chapters_print_now") {
         return;
     }
     let bin_dir = chapter_binaries();
-    let scratch = std::env::temp_dir()
-        .join(format!("nslab-book-transcripts-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    // The fresh transcripts go under target/, not /tmp; they are kept
+    // there only when they differ from the book's, for a look.
+    let fresh_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("book-transcripts-{}", std::process::id()));
+    let fresh = Scratch(fresh_dir.clone());
+    let _ = std::fs::remove_dir_all(&fresh.0);
+    std::fs::create_dir_all(&fresh.0).unwrap();
+    // The script's own scratch (homes, tmux sockets) goes into a
+    // directory of ours, so that we can check it left nothing behind.
+    let tmp = Scratch(
+        std::env::temp_dir()
+            .join(format!("nslab-book-check-{}", std::process::id())),
+    );
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    std::fs::create_dir_all(&tmp.0).unwrap();
 
     let script = repo_root().join("book/scripts/gen-transcripts.sh");
-    let status = Command::new("bash")
+    // live/ is not compared: no need to record it.
+    let output = Command::new("bash")
         .arg(&script)
+        .arg("--no-live")
         .arg("--out")
-        .arg(&scratch)
+        .arg(&fresh.0)
         .env("NSLAB_BIN_DIR", &bin_dir)
-        .status()
+        .env("TMPDIR", &tmp.0)
+        .output()
         .expect("cannot run bash");
-    assert!(status.success(), "{} failed: {status}", script.display());
+    assert!(
+        output.status.success(),
+        "{} failed: {}\n{}{}",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(&tmp.0)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "the script left files behind: {left:?}");
 
     let stored_dir = book_src().join("generated");
     let stored = transcripts_in(&stored_dir);
-    let fresh = transcripts_in(&scratch);
     assert_eq!(
-        stored, fresh,
+        stored,
+        transcripts_in(&fresh.0),
         "the book's transcripts and the sessions the script runs differ"
     );
 
@@ -110,30 +173,23 @@ fn transcripts_match_what_the_chapters_print_now() {
         // The book's transcript may come from another machine.
         let recorded_on = hostname_in(&book).unwrap_or(hostname.clone());
         let old = normalise(&book, &recorded_on);
-        let new = normalise(&read(&scratch), &hostname);
-        if old != new {
-            let line = old
-                .iter()
-                .zip(&new)
-                .position(|(a, b)| a != b)
-                .unwrap_or(old.len().min(new.len()));
-            problems.push(format!(
-                "{name}, line {}:\n  book: {:?}\n  now:  {:?}",
-                line + 1,
-                old.get(line),
-                new.get(line)
-            ));
+        let new = normalise(&read(&fresh.0), &hostname);
+        if let Some(difference) = first_difference(&old, &new) {
+            problems.push(format!("{name}, {difference}"));
         }
     }
-    assert!(
-        problems.is_empty(),
-        "transcripts no longer match what the chapters print (the fresh \
-         ones are in {}); regenerate with `sudo bash \
-         book/scripts/gen-transcripts.sh` and review the change:\n{}",
-        scratch.display(),
-        problems.join("\n")
-    );
-    let _ = std::fs::remove_dir_all(&scratch);
+    if !problems.is_empty() {
+        // Keep the fresh transcripts (under target/) for a closer look.
+        std::mem::forget(fresh);
+        panic!(
+            "transcripts no longer match what the chapters print (normalised \
+             lines; - book, + now; the fresh ones are in {}); regenerate \
+             with `sudo bash book/scripts/gen-transcripts.sh` and review \
+             the change:\n{}",
+            fresh_dir.display(),
+            problems.join("\n")
+        );
+    }
 }
 
 /// The hostname a transcript was recorded on, read from the first

@@ -1,31 +1,41 @@
 #!/usr/bin/env bash
 # Writes book/src/generated/*.txt: transcripts of real sessions with the
-# chapter programs. Each session runs in a fresh tmux terminal: the script
-# types the lines a reader would type, waits for the prompt, and saves
-# what the terminal shows. Needs root and tmux.
+# chapter programs. Each session runs in a fresh terminal of its own (a
+# tmux server of its own), all sessions at once: the script types the
+# lines a reader would type, waits for the next prompt, and saves what
+# the terminal shows. Needs root and tmux.
 #
 # Usage, as root, from anywhere:
 #   bash book/scripts/gen-transcripts.sh              # all transcripts
 #   bash book/scripts/gen-transcripts.sh ch03-pid     # only those named
 #   bash book/scripts/gen-transcripts.sh --out DIR    # write elsewhere
+#   bash book/scripts/gen-transcripts.sh --no-live    # skip live/
 #
 # The programs come from $NSLAB_BIN_DIR when it is set; otherwise the
 # script builds them with cargo into ${CARGO_TARGET_DIR:-target}.
+# Its scratch files (homes, tmux sockets) live in one directory under
+# ${TMPDIR:-/tmp}, removed when the script ends, however it ends.
 #
 # Prompts: `host#` is a root shell on the host, `user$` an ordinary
 # user's shell on the host; inside a chapter, the
 # shell shows `user@hostname:dir#` (or `$` for a user who is not root),
 # so a changed hostname or user shows up in the prompt itself.
+#
+# No fixed delays: every step waits for something it can see (a prompt
+# at the cursor, a process on the terminal, a signal taken), so a busy
+# machine makes the sessions slower, never different.
 set -euo pipefail
 
 book=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo=$(dirname "$book")
 out=$book/src/generated
 only=()
+live=1
 while (($#)); do
     case $1 in
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --no-live) live=0; shift ;;
+    -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) only+=("$1"); shift ;;
     esac
 done
@@ -53,76 +63,121 @@ for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-ins
 done
 mkdir -p "$out"
 
-# A home of our own: the same prompts on every machine, no user's rc.
-home=$(mktemp -d /tmp/nslab-transcripts.XXXXXX)
-chmod 755 "$home"
-socket=nslab-transcripts-$$
+# Everything scratch lives here: one home and one tmux socket a session.
+# Readable by all: a session switches to the user nobody in its home.
+work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-transcripts.XXXXXX")
+chmod 755 "$work"
+pids=()
 cleanup() {
-    tmux -L "$socket" kill-server 2>/dev/null || true
-    sleep 0.2
-    rm -rf "$home"
+    local sock tty
+    # Sessions still running (the script was interrupted, or another
+    # session failed): stop them, then their terminals.
+    ((${#pids[@]} == 0)) || kill "${pids[@]}" 2>/dev/null || true
+    for sock in "$work"/*/tmux.sock; do
+        [[ -S $sock ]] || continue
+        # What runs on a session's terminals ends with it: a hang-up
+        # alone would not end a command that is PID 1 without a handler.
+        for tty in $(tmux -S "$sock" list-panes -a -F '#{pane_tty}' 2>/dev/null); do
+            pkill -KILL -t "${tty#/dev/}" 2>/dev/null || true
+        done
+        tmux -S "$sock" kill-server 2>/dev/null || true
+    done
+    ((${#pids[@]} == 0)) || wait "${pids[@]}" 2>/dev/null || true
+    # A host queue that an interrupted ch02 session made and did not
+    # remove.
+    if [[ -s $work/ch02/queue ]]; then
+        ipcrm -q "$(<"$work/ch02/queue")" 2>/dev/null || true
+    fi
+    rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-cat >"$home/host.rc" <<'RC'
+cat >"$work/host.rc" <<'RC'
 PS1='host# '
 unset HISTFILE
 RC
 # Read by the interactive bash that a chapter starts inside.
-cat >"$home/.bashrc" <<'RC'
+cat >"$work/bashrc" <<'RC'
 PS1='\u@\h:\w\$ '
 unset HISTFILE
 RC
-cat >"$home/tmux.conf" <<'CONF'
+cat >"$work/tmux.conf" <<'CONF'
 set -g status off
 set -g history-limit 5000
 CONF
 
-tm() { tmux -L "$socket" -f "$home/tmux.conf" "$@"; }
+# ---------------------------------------------------------------------
+# The helpers. They run inside one session's subshell, where `home`,
+# `sock` and `win` belong to that session.
 
-# The terminal (tmux window) that the helpers below type into and read.
-win=nslab:main
+tm() { tmux -S "$sock" -f "$work/tmux.conf" "$@"; }
+
+fail() {
+    echo "gen-transcripts: $session: $*" >&2
+    exit 1
+}
+
+# Sleeps $1 seconds without a process: read(1) times out on a FIFO that
+# nobody writes to.
+nap() { read -r -t "$1" -u "$tick" _ || true; }
 
 # What the terminal shows, from the first line of its history.
 screen() { tm capture-pane -p -J -S - -t "$win"; }
 
-# The line the cursor is on.
-cursor_line() {
+# The visible screen in `rows` and the cursor's line in `line`, read
+# with one tmux call.
+look() {
     local y
-    y=$(tm display-message -p -t "$win" '#{cursor_y}')
-    tm capture-pane -p -t "$win" | sed -n "$((y + 1))p"
+    mapfile -t rows < <(tm display-message -p -t "$win" '#{cursor_y}' \; \
+        capture-pane -p -t "$win")
+    y=${rows[0]:-0}
+    rows=("${rows[@]:1}")
+    line=${rows[y]:-}
+    shown=$(printf '%s\n' "${rows[@]}")
 }
 
 # A prompt ends the cursor's line; after ^C it may follow other text.
 prompt_re='(^|[^ ])(host#|user\$|[a-z]+@[^ ]+:[^ ]*[#$])$'
 
-# Waits until the terminal changed from $1, shows a prompt at the cursor
-# and has stopped changing.
+# Waits until the visible screen differs from $1, shows a prompt at the
+# cursor, and reads the same twice in a row (all of it drawn).
 wait_for_prompt() {
-    local before=$1 last="" now deadline=$((SECONDS + 30))
+    local before=$1 last="" deadline=$((SECONDS + 120))
+    local rows line shown pauses=(0.01 0.02 0.04 0.08) i=0
     while :; do
-        sleep 0.25
-        now=$(screen)
-        if [[ $now != "$before" && $now == "$last" ]] &&
-            [[ $(cursor_line) =~ $prompt_re ]]; then
+        # Short pauses first (most commands are quick), then longer ones.
+        nap "${pauses[i]}"
+        ((i == ${#pauses[@]} - 1)) || i=$((i + 1))
+        look
+        if [[ $shown != "$before" && $shown == "$last" && $line =~ $prompt_re ]]; then
             return
         fi
-        last=$now
-        if ((SECONDS > deadline)); then
-            echo "gen-transcripts: no prompt after 30 s; the screen:" >&2
-            echo "$now" >&2
-            exit 1
-        fi
+        last=$shown
+        ((SECONDS < deadline)) || fail "no prompt after 120 s; the screen:
+$(screen)"
     done
 }
 
-host_shell=(env -i HOME="$home" TERM=xterm LANG=C.UTF-8
-    PATH="$bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    bash --noprofile --rcfile "$home/host.rc" -i)
+# The visible screen now, for wait_for_prompt.
+now_shown() {
+    local rows line shown
+    look
+    printf '%s' "$shown"
+}
 
-# Starts a fresh terminal with a root shell on the host, in $home.
+# Waits until the command $1 succeeds.
+wait_until() {
+    local deadline=$((SECONDS + 120))
+    until eval "$1"; do
+        nap 0.02
+        ((SECONDS < deadline)) || fail "still not true after 120 s: $1"
+    done
+}
+
+# Starts the session's terminal with a root shell on the host, in $home.
 start() {
-    tm kill-server 2>/dev/null || true
     tm new-session -d -s nslab -n main -x 200 -y 50 -c "$home" "${host_shell[@]}"
     win=nslab:main
     wait_for_prompt ""
@@ -135,10 +190,17 @@ second_terminal() {
     wait_for_prompt ""
 }
 
+# The terminal of the current window, as ps and pgrep name it: pts/N.
+terminal() {
+    local tty
+    tty=$(tm display-message -p -t "$win" '#{pane_tty}')
+    echo "${tty#/dev/}"
+}
+
 # Types a line and Enter, then waits for the next prompt.
 type_line() {
     local before
-    before=$(screen)
+    before=$(now_shown)
     tm send-keys -t "$win" -l -- "$1"
     tm send-keys -t "$win" Enter
     wait_for_prompt "$before"
@@ -153,9 +215,20 @@ type_and_go() {
 # Presses a key (C-c is Ctrl-C), then waits for the next prompt.
 press_then_prompt() {
     local before
-    before=$(screen)
+    before=$(now_shown)
     tm send-keys -t "$win" "$1"
     wait_for_prompt "$before"
+}
+
+# True when signal $2 is pending for process $1.
+pending() {
+    local key mask bit=$((1 << ($2 - 1)))
+    while read -r key mask; do
+        case $key in
+        SigPnd: | ShdPnd:) (((0x$mask & bit) != 0)) && return 0 ;;
+        esac
+    done <"/proc/$1/status"
+    return 1
 }
 
 # Saves the terminal as $out/$1.txt, without the last, empty prompt.
@@ -179,18 +252,43 @@ wanted() {
     return 1
 }
 
-# ---------------------------------------------------------------------
-# The sessions. Each one is what its chapter's page tells the reader to
-# try, typed into a real terminal.
+# Runs session_$2 (the function below) in the background, in a home and
+# a tmux server of its own, when the group $1 is wanted.
+failed=()
+names=()
+run() {
+    wanted "$1" || return 0
+    [[ $2 != live_* ]] || ((live)) || return 0
+    local session=$2
+    (
+        home=$work/$session
+        sock=$home/tmux.sock
+        mkdir "$home"
+        chmod 755 "$home"
+        cp "$work/bashrc" "$home/.bashrc"
+        mkfifo "$home/.tick"
+        exec {tick}<>"$home/.tick"
+        host_shell=(env -i HOME="$home" TERM=xterm LANG=C.UTF-8
+            PATH="$bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            bash --noprofile --rcfile "$work/host.rc" -i)
+        "session_$session"
+    ) &
+    pids+=($!)
+    names+=("$session")
+}
 
-if wanted intro; then
+# ---------------------------------------------------------------------
+# The sessions. Each one is what a page tells the reader to try, typed
+# into a real terminal.
+
+session_intro() {
     start
     type_line 'ls -l --time-style=+ /proc/$$/ns'
     type_line 'grep . /proc/sys/user/max_*_namespaces'
     save intro
-fi
+}
 
-if wanted ch01-uts; then
+session_ch01() {
     start
     type_line 'hostname'
     type_line 'readlink /proc/$$/ns/uts'
@@ -200,49 +298,69 @@ if wanted ch01-uts; then
     type_line 'exit'
     type_line 'hostname'
     save ch01-uts
-fi
+}
 
-if wanted ch02-ipc; then
+session_ch02() {
     start
     type_line 'ipcmk -Q'
-    queue=$(tm capture-pane -p -t "$win" | sed -n 's/^Message queue id: //p' | tail -1)
-    type_line 'ipcs -q'
+    local queue
+    queue=$(screen | sed -n 's/^Message queue id: //p' | tail -1)
+    [[ -n $queue ]] || fail "ipcmk printed no queue id"
+    # For the cleanup, should the session not get to its ipcrm.
+    echo "$queue" >"$home/queue"
+    # Only our queue and the header: other programs may have queues.
+    type_line "ipcs -q | grep -w -e msqid -e $queue"
     type_line 'ch02-ipc'
     type_line 'ipcs -q'
     type_line 'exit'
     type_line "ipcrm -q $queue"
+    rm "$home/queue"
     save ch02-ipc
-fi
+}
 
-if wanted ch03-pid; then
+session_ch03() {
     start
     type_line 'echo $$'
     type_line 'ch03-pid'
     type_line 'echo $$'
     type_line 'exit'
     save ch03-pid
+}
 
-    # PID 1 drops the signals it has no handler for.
+# Waits until `sleep` runs on this session's terminal: the tool has
+# started it, with its signal handlers in place.
+sleep_started() {
+    wait_until "pgrep -t $(terminal) -x sleep >/dev/null"
+}
+
+session_ch03_signals() {
     start
+    # PID 1 drops the signals it has no handler for.
     type_and_go 'ch03-pid -- sleep 100'
-    sleep 1
+    sleep_started
+    local tool
+    tool=$(pgrep -t "$(terminal)" -x ch03-pid)
     tm send-keys -t "$win" C-c
-    sleep 1
+    # The terminal echoes ^C after it has sent SIGINT; once the tool has
+    # taken that signal (none pending), the next Ctrl-C is a second one.
+    wait_until "[[ \$(tm capture-pane -p -t \"\$win\") == *'^C'* ]]"
+    wait_until "! pending $tool 2"
     press_then_prompt C-c
     type_line 'echo $?'
     # --init: a tiny init is PID 1, the command PID 2 and Ctrl-C works.
     type_line "ch03-pid --init -- sh -c 'echo \"my PID is \$\$\"'"
     type_and_go 'ch03-pid --init -- sleep 100'
-    sleep 1
+    sleep_started
     press_then_prompt C-c
     type_line 'echo $?'
     # When PID 1 exits, the kernel kills the rest of its namespace.
+    # (-s 0: this terminal's session only.)
     type_line "ch03-pid -- sh -c 'sleep 4242 & echo \"sleep is PID \$!\"'"
-    type_line "pgrep -x -f 'sleep 4242' || echo 'no sleep 4242 left'"
+    type_line "pgrep -s 0 -x -f 'sleep 4242' || echo 'no sleep 4242 left'"
     save ch03-signals
-fi
+}
 
-if wanted ch04-mount; then
+session_ch04() {
     start
     type_line 'ch04-mount'
     # Before the mount, /proc is still the host's: it names a host PID.
@@ -256,9 +374,9 @@ if wanted ch04-mount; then
     type_line 'exit'
     type_line 'findmnt /proc'
     save ch04-mount
-fi
+}
 
-if wanted ch05-user; then
+session_ch05() {
     start
     type_line 'id'
     type_line 'ch05-user'
@@ -273,7 +391,9 @@ if wanted ch05-user; then
     type_line 'mount -t proc proc /proc && ps -ef'
     type_line 'exit'
     save ch05-user
+}
 
+session_ch05_nonroot() {
     # Without root: an ordinary user (here nobody) runs the chapter.
     start
     type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
@@ -282,9 +402,9 @@ if wanted ch05-user; then
     type_line "ch05-user --map-root -- sh -c 'id; cat /proc/self/uid_map'"
     type_line 'exit'
     save ch05-user-nonroot
-fi
+}
 
-if wanted ch06-net; then
+session_ch06() {
     start
     type_line 'ch06-net'
     type_line 'ip addr'
@@ -295,23 +415,29 @@ if wanted ch06-net; then
     type_line 'ip -br addr'
     type_line 'exit'
     save ch06-net
+}
 
+session_ch06_nonroot() {
     # Without root, as in chapter 5.
     start
     type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
     type_line "ch06-net --map-root -- sh -c 'id -u; ip link set lo up && ping -c1 -q 127.0.0.1'"
     type_line 'exit'
     save ch06-net-nonroot
-fi
+}
 
-if wanted ch07-inspect; then
+session_ch07() {
     # Two terminals: a chapter runs in the first, the inspector in the
-    # second, as the page describes.
+    # second, as the page describes. `tty` names the first terminal,
+    # so the second finds that chapter's process and no other.
     start
+    type_line 'tty'
+    local first
+    first=$(terminal)
     type_line 'ch05-user --map-root'
     type_line 'hostname box'
     second_terminal inspector
-    type_line 'PID=$(pgrep -P "$(pgrep -n -x ch05-user)"); echo $PID'
+    type_line "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch05-user)\"); echo \$PID"
     type_line 'ch07-inspect ns $PID'
     type_line 'ch07-inspect diff $$ $PID'
     type_line 'ch07-inspect list | grep -w -e NPROCS -e $PID'
@@ -327,7 +453,9 @@ if wanted ch07-inspect; then
     type_line "ch07-inspect unshare pid -- sh -c 'echo \$\$'"
     type_line 'ch07-inspect unshare --boottime 86400 time -- cat /proc/uptime'
     save ch07-inspect
+}
 
+session_live_ch07() {
     # Whole-system views: what they list depends on everything that
     # runs on the machine, and cost measures time. Recorded, but in
     # live/, which the book's checks do not compare.
@@ -336,9 +464,9 @@ if wanted ch07-inspect; then
     type_line 'ch07-inspect tree'
     type_line 'ch07-inspect cost'
     save live/ch07-system
-fi
+}
 
-if wanted errors; then
+session_errors() {
     # Every error message the chapters print, as the troubleshooting
     # page lists them.
     start
@@ -352,7 +480,9 @@ if wanted errors; then
     # tmpfs over it, in a throwaway mount namespace).
     type_line "unshare --mount sh -c 'mount -t tmpfs none /proc && ch05-user --map-root -- true'; echo \"exit status \$?\""
     save errors
+}
 
+session_errors_ch07() {
     start
     type_line 'ch07-inspect frobnicate'
     type_line 'ch07-inspect ns 999999'
@@ -364,4 +494,30 @@ if wanted errors; then
     type_line 'ch07-inspect unshare uts'
     type_line 'exit'
     save errors-ch07
+}
+
+# The groups that names on the command line select, and their sessions,
+# all started at once.
+run intro intro
+run ch01-uts ch01
+run ch02-ipc ch02
+run ch03-pid ch03
+run ch03-pid ch03_signals
+run ch04-mount ch04
+run ch05-user ch05
+run ch05-user ch05_nonroot
+run ch06-net ch06
+run ch06-net ch06_nonroot
+run ch07-inspect ch07
+run ch07-inspect live_ch07
+run errors errors
+run errors errors_ch07
+
+for i in "${!pids[@]}"; do
+    wait "${pids[i]}" || failed+=("${names[i]}")
+done
+pids=()
+if ((${#failed[@]})); then
+    echo "gen-transcripts: sessions that failed: ${failed[*]}" >&2
+    exit 1
 fi

@@ -90,6 +90,7 @@ pub fn parse(
     Ok(Parsed::Run(options))
 }
 
+// ANCHOR: main
 /// A chapter's whole `main`: parse the command line, print the help or
 /// the welcome line, call `run`, and turn its result into the exit
 /// status (125 and a one-line report when the tool failed).
@@ -125,6 +126,7 @@ where
         }
     }
 }
+// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {

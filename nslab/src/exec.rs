@@ -8,6 +8,7 @@ use nix::unistd::execvp;
 use crate::output;
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND};
 
+// ANCHOR: fds
 /// Marks every descriptor above stderr close-on-exec, so the command
 /// inherits only 0, 1 and 2, whatever the tool was started with.
 pub fn close_inherited_fds() {
@@ -22,7 +23,9 @@ pub fn close_inherited_fds() {
         )
     };
 }
+// ANCHOR_END: fds
 
+// ANCHOR: exec
 /// Replaces this process with `command` (an interactive bash, or sh,
 /// when it is empty); returns the exit status only when that fails.
 /// The caller has given back the inherited signal dispositions.
@@ -54,3 +57,4 @@ pub fn exec_command(tool: &str, command: &[CString]) -> u8 {
         EXIT_CANNOT_EXECUTE
     }
 }
+// ANCHOR_END: exec

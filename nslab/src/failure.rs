@@ -86,6 +86,7 @@ pub fn message(error: &(dyn Error + 'static)) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
+// ANCHOR: hint
 /// The hint for an error: a [`Failure`]'s own, or the one that a bare
 /// errno gets when the tool creates `namespaces`.
 pub fn hint(
@@ -110,7 +111,9 @@ pub fn hint(
     }
     namespace_hint(tool, namespaces, errno?)
 }
+// ANCHOR_END: hint
 
+// ANCHOR: report
 /// Prints the error as one line and its hint on a second.
 pub fn report(
     tool: &str,
@@ -123,6 +126,7 @@ pub fn report(
     }
     output::stderr(&text);
 }
+// ANCHOR_END: report
 
 /// Every namespace type: its clone flag, its name in `/proc/PID/ns`, its
 /// `/proc/sys/user` limit, and the first kernel that has it.

@@ -20,6 +20,7 @@ use crate::reap::exit_status;
 use crate::signals::{FORWARDED, from_terminal};
 use crate::{EXIT_TOOL_FAILED, output};
 
+// ANCHOR: init
 /// Runs as PID 1: forks the command, then waits for signals until it is
 /// done. Every signal is still blocked (the tool blocked them before
 /// `clone`), so none is lost: we take them one at a time.
@@ -58,7 +59,9 @@ pub fn run_as_init(launch: &Launch, command: &[CString]) -> u8 {
         }
     }
 }
+// ANCHOR_END: init
 
+// ANCHOR: reap_children
 /// Reaps every child that has ended: the command, and orphans the kernel
 /// handed to PID 1. Returns the command's exit status once it is done.
 fn reap_children(command_pid: Pid) -> Option<u8> {
@@ -74,3 +77,4 @@ fn reap_children(command_pid: Pid) -> Option<u8> {
         }
     }
 }
+// ANCHOR_END: reap_children

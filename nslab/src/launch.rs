@@ -26,6 +26,7 @@ use crate::{EXIT_TOOL_FAILED, exec, init, reap};
 /// The child's stack: `clone` runs the child on memory we hand it.
 pub const STACK_SIZE: usize = 1024 * 1024;
 
+// ANCHOR: stack
 /// Memory for the child's stack. A failure to get it (a small `ulimit
 /// -v`) is a [`Failure`], not an abort.
 pub fn child_stack() -> Result<Vec<u8>, Failure> {
@@ -44,6 +45,7 @@ pub fn child_stack() -> Result<Vec<u8>, Failure> {
     // layout of a [u8; STACK_SIZE], and zeroed, so all of it is valid.
     Ok(unsafe { Vec::from_raw_parts(memory, STACK_SIZE, STACK_SIZE) })
 }
+// ANCHOR_END: stack
 
 /// Everything prepared before `clone`, used by both sides after it.
 pub struct Launch {
@@ -67,6 +69,7 @@ impl Launch {
         Launch::new(chapter.name, chapter.namespaces, options)
     }
 
+    // ANCHOR: prepare
     /// Prepares a child for `tool`, which creates (or has joined)
     /// `namespaces`: the command as C strings, the go pipe, the blocked
     /// signals. Call it just before `clone` or `fork`.
@@ -107,6 +110,7 @@ impl Launch {
             terminal,
         })
     }
+    // ANCHOR_END: prepare
 
     /// The tool's name, for messages.
     pub fn tool(&self) -> &'static str {
@@ -128,6 +132,7 @@ impl Launch {
         self.namespaces.contains(CloneFlags::CLONE_NEWPID) && !self.options.init
     }
 
+    // ANCHOR: in_child
     /// The child's side: runs in the new namespaces. Waits for "go",
     /// runs the chapter's `setup`, then execs the command (or, with
     /// `--init`, stays as PID 1). Returns only a failure's exit status.
@@ -155,6 +160,7 @@ impl Launch {
         }));
         outcome.unwrap_or(EXIT_TOOL_FAILED).into()
     }
+    // ANCHOR_END: in_child
 
     /// Gives back the signal state the tool inherited, then execs.
     pub(crate) fn exec(&self, command: &[CString]) -> u8 {
@@ -162,6 +168,7 @@ impl Launch {
         exec::exec_command(self.tool, command)
     }
 
+    // ANCHOR: go
     /// Waits for the parent's "go". False when the parent is gone: then
     /// we must not run the command, or it would outlive the tool.
     fn wait_for_go(&self) -> bool {
@@ -185,7 +192,9 @@ impl Launch {
                 .is_some_and(|r| r.contains(PollFlags::POLLHUP));
         !hung_up
     }
+    // ANCHOR_END: go
 
+    // ANCHOR: parent
     /// The parent's side, once `clone` has made `child`: pass signals on,
     /// say "go", wait for the command, end what it left behind, and
     /// return its exit status.
@@ -207,7 +216,9 @@ impl Launch {
         }
         status
     }
+    // ANCHOR_END: parent
 
+    // ANCHOR: fork
     /// `fork` instead of `clone`, for `ch07-inspect`, whose namespaces
     /// are joined or made before the child exists.
     pub fn fork<E>(
@@ -243,6 +254,7 @@ impl Launch {
             }
         }
     }
+    // ANCHOR_END: fork
 }
 
 impl Drop for Launch {

@@ -4,11 +4,13 @@
 
 use std::io::Write;
 
+// ANCHOR: output
 /// Writes `text` to stdout, and loses it when stdout cannot take it.
 pub fn stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
+// ANCHOR_END: output
 
 /// Writes `text` to stderr, and loses it when stderr cannot take it.
 pub fn stderr(text: &str) {

@@ -4,6 +4,7 @@ use nix::errno::Errno;
 
 use crate::failure::{self, Failure};
 
+// ANCHOR: write_self
 /// Writes `text` to `/proc/self/FILE`, with a hint when that fails.
 ///
 /// `/proc/self` names the caller in the PID namespace that `/proc` was
@@ -33,3 +34,4 @@ pub fn write_self(file: &str, text: &str) -> Result<(), Failure> {
         }
     })
 }
+// ANCHOR_END: write_self

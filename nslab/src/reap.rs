@@ -12,12 +12,15 @@ use nix::unistd::Pid;
 
 use crate::failure::Failure;
 
+// ANCHOR: subreaper
 /// Orphans below us become our children, so that we can end them.
 pub fn become_subreaper() {
     // SAFETY: prctl(2) with an integer argument; it touches no memory.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
 }
+// ANCHOR_END: subreaper
 
+// ANCHOR: exit_status
 /// The exit status `docker run` gives for how a process ended.
 pub fn exit_status(status: WaitStatus) -> Option<u8> {
     match status {
@@ -26,7 +29,9 @@ pub fn exit_status(status: WaitStatus) -> Option<u8> {
         _ => None,
     }
 }
+// ANCHOR_END: exit_status
 
+// ANCHOR: wait
 /// Waits until `child` ends and returns its exit status, reaping the
 /// orphans that reach us meanwhile.
 pub fn wait_for(child: Pid) -> Result<u8, Failure> {
@@ -47,7 +52,9 @@ pub fn wait_for(child: Pid) -> Result<u8, Failure> {
         }
     }
 }
+// ANCHOR_END: wait
 
+// ANCHOR: leftovers
 /// Ends every process still below us (they became our children as
 /// orphans) with SIGKILL, and reaps them, until none is left.
 pub fn end_leftovers() {
@@ -68,7 +75,9 @@ pub fn end_leftovers() {
         }
     }
 }
+// ANCHOR_END: leftovers
 
+// ANCHOR: kill_children
 /// Sends SIGKILL to each of our children, found in `/proc`. False when
 /// `/proc` cannot tell: it is missing, or it belongs to another PID
 /// namespace (its numbers would name other processes).
@@ -101,6 +110,7 @@ fn kill_children() -> bool {
     }
     found
 }
+// ANCHOR_END: kill_children
 
 /// The parent PID in a `/proc/PID/stat` line. The command name in
 /// parentheses may hold spaces and parentheses: read after the last `)`.

@@ -25,6 +25,7 @@ use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use nix::unistd::Pid;
 
+// ANCHOR: sigpipe
 /// True when SIGPIPE was ignored by whoever started the tool.
 static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
@@ -38,6 +39,7 @@ extern "C" fn record_inherited_sigpipe() {
 #[used]
 #[unsafe(link_section = ".init_array")]
 pub static RECORD_SIGPIPE: extern "C" fn() = record_inherited_sigpipe;
+// ANCHOR_END: sigpipe
 
 /// The kernel's current action for `signal`, without changing it.
 fn action_of(signal: libc::c_int) -> Option<libc::sigaction> {
@@ -70,6 +72,7 @@ pub struct Inherited {
     sigpipe_ignored: bool,
 }
 
+// ANCHOR: inherited
 impl Inherited {
     /// Blocks every signal and makes SIGCHLD work for the tool; returns
     /// what was there before. Call just before `clone` or `fork`.
@@ -115,6 +118,7 @@ impl Inherited {
         self.restore_mask();
     }
 }
+// ANCHOR_END: inherited
 
 /// The signals the tool passes on to the command while it waits.
 pub const FORWARDED: [libc::c_int; 6] = [
@@ -147,6 +151,7 @@ static TOOL: OnceLock<&'static str> = OnceLock::new();
 static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
                                has no handler for, so sending SIGKILL\n";
 
+// ANCHOR: from_terminal
 /// True when the kernel's terminal driver generated the signal (Ctrl-C,
 /// Ctrl-\, a hang-up): it sent the same signal to the whole foreground
 /// process group, the command included. `kill(2)` from a process gives
@@ -154,7 +159,9 @@ static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
 pub fn from_terminal(info: &libc::siginfo_t) -> bool {
     info.si_code == libc::SI_KERNEL
 }
+// ANCHOR_END: from_terminal
 
+// ANCHOR: handler
 extern "C" fn on_signal(
     signal: libc::c_int,
     info: *mut libc::siginfo_t,
@@ -184,6 +191,7 @@ extern "C" fn on_signal(
         }
     }
 }
+// ANCHOR_END: handler
 
 /// Milliseconds of CLOCK_MONOTONIC; async-signal-safe.
 fn monotonic_ms() -> u64 {
@@ -195,6 +203,7 @@ fn monotonic_ms() -> u64 {
     now.tv_sec as u64 * 1000 + now.tv_nsec as u64 / 1_000_000
 }
 
+// ANCHOR: install
 /// While we wait, a signal sent to us reaches the command, and Ctrl-C
 /// does not kill the tool and orphan the command (as in system(3)).
 /// Signals the tool inherited as ignored stay ignored.
@@ -222,6 +231,7 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
         unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
     }
 }
+// ANCHOR_END: install
 
 #[cfg(test)]
 mod tests {
