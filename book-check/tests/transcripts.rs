@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use book_check::{CHAPTERS, book_src, normalise, repo_root};
-use nslab_testkit::have_root;
+use nslab_testkit::{have_root, host_lock};
 
 /// The programs the sessions run: the six chapters and ch07-inspect.
 const PROGRAMS: [&str; 7] = [
@@ -111,6 +111,9 @@ fn transcripts_match_what_the_chapters_print_now() {
     if !have_root("transcripts_match_what_the_chapters_print_now") {
         return;
     }
+    // The sessions make a message queue on the host, for a moment: other
+    // tests that check the host is unchanged must not see it.
+    let _host = host_lock();
     let bin_dir = chapter_binaries();
     // The fresh transcripts go under target/, not /tmp; they are kept
     // there only when they differ from the book's, for a look.

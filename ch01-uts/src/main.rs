@@ -24,22 +24,21 @@ use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
 use nslab::{Chapter, Launch, Options};
 
-// ANCHOR: flags
-/// The namespaces this chapter creates: a new UTS namespace.
-const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS;
-// ANCHOR_END: flags
-
 const CHAPTER: Chapter = Chapter {
     name: env!("CARGO_PKG_NAME"),
     namespaces: NAMESPACES,
     help: include_str!("help.txt"),
-    welcome: "new UTS namespace: try `hostname bash; hostname`, then `exit` \
-              and `hostname` on the host",
+    welcome: include_str!("welcome.txt"),
 };
 
 fn main() -> ExitCode {
     nslab::main(&CHAPTER, run)
 }
+
+// ANCHOR: flags
+/// The namespaces this chapter creates: a new UTS namespace.
+const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS;
+// ANCHOR_END: flags
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.

@@ -24,23 +24,22 @@ use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
 use nslab::{Chapter, Launch, Options};
 
-// ANCHOR: flags
-/// The namespaces this chapter creates: UTS (ch01) and IPC.
-const NAMESPACES: CloneFlags =
-    CloneFlags::CLONE_NEWUTS.union(CloneFlags::CLONE_NEWIPC);
-// ANCHOR_END: flags
-
 const CHAPTER: Chapter = Chapter {
     name: env!("CARGO_PKG_NAME"),
     namespaces: NAMESPACES,
     help: include_str!("help.txt"),
-    welcome: "new UTS and IPC namespaces: try `ipcs -q` (the host's queues are \
-              not listed)",
+    welcome: include_str!("welcome.txt"),
 };
 
 fn main() -> ExitCode {
     nslab::main(&CHAPTER, run)
 }
+
+// ANCHOR: flags
+/// The namespaces this chapter creates: UTS (ch01) and IPC.
+const NAMESPACES: CloneFlags =
+    CloneFlags::CLONE_NEWUTS.union(CloneFlags::CLONE_NEWIPC);
+// ANCHOR_END: flags
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
@@ -66,8 +65,7 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
-/// Nothing to do yet: the kernel made each new namespace a copy of the
-/// host's. From ch04 on, the child has its own work here.
+/// Nothing to do for IPC either: a new IPC namespace starts empty.
 fn setup_child(_launch: &Launch) -> anyhow::Result<()> {
     Ok(())
 }

@@ -25,23 +25,23 @@ use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
 use nslab::{Chapter, Launch, Options};
 
+const CHAPTER: Chapter = Chapter {
+    name: env!("CARGO_PKG_NAME"),
+    namespaces: NAMESPACES,
+    help: include_str!("help.txt"),
+    welcome: include_str!("welcome.txt"),
+};
+
+fn main() -> ExitCode {
+    nslab::main(&CHAPTER, run)
+}
+
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02) and PID.
 const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS
     .union(CloneFlags::CLONE_NEWIPC)
     .union(CloneFlags::CLONE_NEWPID);
 // ANCHOR_END: flags
-
-const CHAPTER: Chapter = Chapter {
-    name: env!("CARGO_PKG_NAME"),
-    namespaces: NAMESPACES,
-    help: include_str!("help.txt"),
-    welcome: "new UTS, IPC and PID namespaces: try `echo $$` (you are PID 1)",
-};
-
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
@@ -67,8 +67,8 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
-/// Nothing to do yet: the kernel made each new namespace a copy of the
-/// host's. From ch04 on, the child has its own work here.
+/// Nothing to do: the child is already PID 1 (or, with --init, the
+/// machinery stays PID 1 and starts the command as PID 2).
 fn setup_child(_launch: &Launch) -> anyhow::Result<()> {
     Ok(())
 }

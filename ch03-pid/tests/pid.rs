@@ -149,3 +149,16 @@ fn unshare_without_fork_gets_a_hint_about_fork() {
     assert!(err.contains("unshare --fork"), "{err}");
     assert!(!err.contains("Linux >="), "{err}");
 }
+
+#[test]
+fn a_hang_up_ends_pid1_at_once() {
+    if !have_root("a_hang_up_ends_pid1_at_once") {
+        return;
+    }
+    // When the terminal goes, no one can press Ctrl-C twice: one SIGHUP
+    // must end a PID 1 that has no handler for it.
+    let running = pid1_sleep();
+    running.signal(libc::SIGHUP);
+    let (code, _) = running.wait(Duration::from_secs(5));
+    assert_eq!(code, Some(128 + libc::SIGKILL));
+}

@@ -28,6 +28,17 @@ use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, clone};
 use nslab::{Chapter, Launch, Options};
 
+const CHAPTER: Chapter = Chapter {
+    name: env!("CARGO_PKG_NAME"),
+    namespaces: NAMESPACES,
+    help: include_str!("help.txt"),
+    welcome: include_str!("welcome.txt"),
+};
+
+fn main() -> ExitCode {
+    nslab::main(&CHAPTER, run)
+}
+
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID
 /// (ch03) and mount.
@@ -36,18 +47,6 @@ const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS
     .union(CloneFlags::CLONE_NEWPID)
     .union(CloneFlags::CLONE_NEWNS);
 // ANCHOR_END: flags
-
-const CHAPTER: Chapter = Chapter {
-    name: env!("CARGO_PKG_NAME"),
-    namespaces: NAMESPACES,
-    help: include_str!("help.txt"),
-    welcome: "new UTS, IPC, PID and mount namespaces: try \
-              `mount -t proc proc /proc; ps -ef`",
-};
-
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
@@ -73,11 +72,13 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
+/// New in ch04: the child makes its copy of the mount tree private.
 fn setup_child(_launch: &Launch) -> anyhow::Result<()> {
     make_root_private()
 }
 // ANCHOR_END: setup
 
+// New in ch04-mount: its lesson, carried into the later chapters.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
 /// the tree private, so that no mount or unmount in here propagates to

@@ -28,6 +28,17 @@ use nix::sched::{CloneFlags, clone};
 use nix::unistd::{Gid, Uid};
 use nslab::{Chapter, Launch, Options};
 
+const CHAPTER: Chapter = Chapter {
+    name: env!("CARGO_PKG_NAME"),
+    namespaces: NAMESPACES,
+    help: include_str!("help.txt"),
+    welcome: include_str!("welcome.txt"),
+};
+
+fn main() -> ExitCode {
+    nslab::main(&CHAPTER, run)
+}
+
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID
 /// (ch03), mount (ch04) and user.
@@ -37,18 +48,6 @@ const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS
     .union(CloneFlags::CLONE_NEWNS)
     .union(CloneFlags::CLONE_NEWUSER);
 // ANCHOR_END: flags
-
-const CHAPTER: Chapter = Chapter {
-    name: env!("CARGO_PKG_NAME"),
-    namespaces: NAMESPACES,
-    help: include_str!("help.txt"),
-    welcome: "new user, UTS, IPC, PID and mount namespaces: try `id` \
-              (nobody), or start with --map-root",
-};
-
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
@@ -74,6 +73,7 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
+/// New in ch05: with --map-root, the child writes its own id maps.
 fn setup_child(launch: &Launch) -> anyhow::Result<()> {
     if launch.options().map_root {
         let (uid, gid) = launch.outer_ids();
@@ -83,6 +83,7 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
 }
 // ANCHOR_END: setup
 
+// New in ch05-user: its lesson, carried into ch06-net.
 // ANCHOR: map_root
 /// `--map-root`: uid and gid 0 inside stand for the invoking user's own
 /// uid and gid outside, read before `clone`. One line each: never more
@@ -100,6 +101,7 @@ fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
 }
 // ANCHOR_END: map_root
 
+// From ch04-mount, unchanged.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
 /// the tree private, so that no mount or unmount in here propagates to

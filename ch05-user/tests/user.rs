@@ -231,7 +231,7 @@ fn map_root_under_a_proc_without_us_refuses_with_the_cause() {
                  \"$(readlink /proc/self/ns/mnt)\" ]; do sleep 0.01; done; \
          nsenter --target $holder --mount \"$DIR/ch05-user\" --map-root \
            sleep 100 {marker}; \
-         echo status=$?; kill $holder"
+         echo status=$?; kill -KILL $holder"
     ));
     let err = stderr(&out);
     assert!(stdout(&out).contains("status=125"), "{err}");

@@ -28,6 +28,17 @@ use nix::sched::{CloneFlags, clone};
 use nix::unistd::{Gid, Uid};
 use nslab::{Chapter, Launch, Options};
 
+const CHAPTER: Chapter = Chapter {
+    name: env!("CARGO_PKG_NAME"),
+    namespaces: NAMESPACES,
+    help: include_str!("help.txt"),
+    welcome: include_str!("welcome.txt"),
+};
+
+fn main() -> ExitCode {
+    nslab::main(&CHAPTER, run)
+}
+
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID
 /// (ch03), mount (ch04), user (ch05) and network.
@@ -38,18 +49,6 @@ const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS
     .union(CloneFlags::CLONE_NEWUSER)
     .union(CloneFlags::CLONE_NEWNET);
 // ANCHOR_END: flags
-
-const CHAPTER: Chapter = Chapter {
-    name: env!("CARGO_PKG_NAME"),
-    namespaces: NAMESPACES,
-    help: include_str!("help.txt"),
-    welcome: "new network, user, UTS, IPC, PID and mount namespaces: try \
-              `ip addr` (only lo, DOWN)",
-};
-
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
 
 // ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
@@ -75,6 +74,7 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
+/// Nothing new for the network namespace: it starts with `lo`, down.
 fn setup_child(launch: &Launch) -> anyhow::Result<()> {
     if launch.options().map_root {
         let (uid, gid) = launch.outer_ids();
@@ -84,6 +84,7 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
 }
 // ANCHOR_END: setup
 
+// From ch05-user, unchanged.
 // ANCHOR: map_root
 /// `--map-root`: uid and gid 0 inside stand for the invoking user's own
 /// uid and gid outside, read before `clone`. One line each: never more
@@ -101,6 +102,7 @@ fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
 }
 // ANCHOR_END: map_root
 
+// From ch04-mount, unchanged.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
 /// the tree private, so that no mount or unmount in here propagates to

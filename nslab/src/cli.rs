@@ -116,7 +116,7 @@ where
         }
     };
     if options.command.is_empty() {
-        output::say(name, chapter.welcome);
+        output::say(name, chapter.welcome.trim_end());
     }
     match run(options) {
         Ok(status) => ExitCode::from(status),

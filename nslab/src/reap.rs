@@ -39,6 +39,7 @@ pub fn wait_for(child: Pid) -> Result<u8, Failure> {
         match waitpid(None, None) {
             Ok(status) if status.pid() == Some(child) => {
                 if let Some(code) = exit_status(status) {
+                    crate::signals::child_ended();
                     return Ok(code);
                 }
             }

@@ -151,6 +151,14 @@ static TOOL: OnceLock<&'static str> = OnceLock::new();
 static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
                                has no handler for, so sending SIGKILL\n";
 
+/// How long PID 1 may take to act on a hang-up before SIGKILL.
+const HANGUP_GRACE_SECONDS: libc::c_uint = 1;
+
+/// The note printed (after the tool's name) when a hang-up ends PID 1.
+static HANGUP_NOTE: &[u8] = b": hang-up: PID 1 ignores SIGHUP unless it has a \
+                               handler, and no one is left to ask twice, so \
+                               sending SIGKILL\n";
+
 // ANCHOR: from_terminal
 /// True when the kernel's terminal driver generated the signal (Ctrl-C,
 /// Ctrl-\, a hang-up): it sent the same signal to the whole foreground
@@ -168,6 +176,18 @@ extern "C" fn on_signal(
     _context: *mut libc::c_void,
 ) {
     let child = CHILD_PID.load(Ordering::Relaxed);
+    if signal == libc::SIGALRM {
+        if child > 0 {
+            crate::output::stderr_raw(
+                TOOL.get().map_or("nslab", |t| t).as_bytes(),
+            );
+            crate::output::stderr_raw(HANGUP_NOTE);
+            // SAFETY: kill(2) on our own child, not reaped yet (see
+            // `child_ended`).
+            unsafe { libc::kill(child, libc::SIGKILL) };
+        }
+        return;
+    }
     // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t.
     let from_terminal = unsafe { info.as_ref() }.is_some_and(from_terminal);
     if child > 0 && !from_terminal {
@@ -178,6 +198,17 @@ extern "C" fn on_signal(
     // PID 1 ignores the signals it has no handler for: `sleep` as PID 1
     // shrugs off Ctrl-C and SIGTERM. Asked twice within 3 s, we use
     // SIGKILL, which PID 1 cannot refuse from outside its namespace.
+    // A hang-up (the terminal is gone) leaves no one to ask twice: PID 1
+    // gets a second to act on it (if it has a handler), then SIGKILL.
+    if signal == libc::SIGHUP
+        && child > 0
+        && COMMAND_IS_PID1.load(Ordering::Relaxed)
+    {
+        // SAFETY: alarm(2) is async-signal-safe; SIGALRM is ours (see
+        // `forward_to`).
+        unsafe { libc::alarm(HANGUP_GRACE_SECONDS) };
+        return;
+    }
     let plea = matches!(signal, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT);
     if plea && child > 0 && COMMAND_IS_PID1.load(Ordering::Relaxed) {
         let now = monotonic_ms();
@@ -208,11 +239,15 @@ fn monotonic_ms() -> u64 {
 /// does not kill the tool and orphan the command (as in system(3)).
 /// Signals the tool inherited as ignored stay ignored.
 pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
+    // (SIGALRM is the tool's own: caught even where it was inherited
+    // ignored, because the child, cloned before, keeps its own copy.)
     let _ = TOOL.set(tool);
     CHILD_PID.store(child.as_raw(), Ordering::Relaxed);
     COMMAND_IS_PID1.store(command_is_pid1, Ordering::Relaxed);
-    for signal in FORWARDED {
-        if is_ignored(signal) {
+    // SIGALRM is not passed on: it is the tool's own timer, for the
+    // hang-up of a PID 1 (see `on_signal`).
+    for signal in FORWARDED.into_iter().chain([libc::SIGALRM]) {
+        if is_ignored(signal) && signal != libc::SIGALRM {
             continue;
         }
         // SAFETY: sigaction is plain data; all zeroes is a valid value.
@@ -232,6 +267,14 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
     }
 }
 // ANCHOR_END: install
+
+/// Called once the child has been reaped: its PID may now be reused, so
+/// the handlers must no longer signal it.
+pub fn child_ended() {
+    CHILD_PID.store(0, Ordering::Relaxed);
+    // SAFETY: alarm(0) cancels a pending alarm; it touches no memory.
+    unsafe { libc::alarm(0) };
+}
 
 #[cfg(test)]
 mod tests {
