@@ -223,7 +223,9 @@ pub fn ignored_sigchld_still_gives_the_status(tool: &str, init: bool) {
 /// too: the tool is a subreaper and ends its orphans before it exits.
 pub fn nothing_the_command_left_outlives_the_tool(tool: &str) {
     let marker = crate::unique_number();
-    let script = format!("sleep 100 {marker} >/dev/null & echo started");
+    // The sleep lets go of the tool's stdout and stderr: otherwise reading
+    // them to the end would wait for it.
+    let script = format!("sleep 100 {marker} >/dev/null 2>&1 & echo started");
     let out = assert_cmd::Command::new(bin(tool))
         .args(["--", "sh", "-c", &script])
         .timeout(TIMEOUT)
@@ -250,6 +252,17 @@ pub fn nothing_outlives_a_forwarded_sigterm(tool: &str) {
         processes_with(&marker).is_empty(),
         "sleep {marker} outlived"
     );
+}
+
+/// Fails when a process with `marker` on its command line still runs,
+/// after ending it, so that a failing run leaves nothing behind either.
+fn assert_none_left(marker: &str) {
+    let left = processes_with(marker);
+    for pid in &left {
+        // SAFETY: kill(2); these processes carry our unique marker.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "{left:?} ({marker}) outlived the tool");
 }
 
 /// `--help` to a full disk or a closed pipe: the message is lost, the
