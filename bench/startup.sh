@@ -108,6 +108,12 @@ say "building the floor (gcc -O2 -static bench/floor.c)"
 FLOOR=$TMP/floor
 gcc -O2 -static -Wall -Wextra -o "$FLOOR" bench/floor.c 2>"$TMP/floor.log" ||
     { cat "$TMP/floor.log" >&2; die "bench/floor.c does not build (gcc -static needs libc6-dev)"; }
+# The same floor in Rust (bench/floor.rs), built as the chapters are, to
+# tell what any Rust program pays to start from what the machinery adds.
+# shellcheck disable=SC2086 # RUSTFLAGS is a list of words, as for cargo
+rustc --edition 2024 -O ${RUSTFLAGS:--C target-feature=+crt-static} \
+    -o "$TMP/floor-rs" bench/floor.rs 2>"$TMP/floor-rs.log" ||
+    { cat "$TMP/floor-rs.log" >&2; die "bench/floor.rs does not build"; }
 
 # Each chapter and the unshare(1) flags that make the same namespaces.
 # unshare --pid needs --fork: without it the exec'd command stays outside
@@ -281,6 +287,7 @@ BREAKDOWN=(
     "unshare-fork|unshare --uts --fork /usr/bin/true|the same with a second process, as the chapters do"
     "floor-none|$FLOOR none /usr/bin/true|the floor without namespaces: fork, exec, wait (static C)"
     "floor|$FLOOR uts /usr/bin/true|the floor of ch01: clone(CLONE_NEWUTS), exec, wait"
+    "floor-rs|$TMP/floor-rs 0x04000000 /usr/bin/true|the same floor in Rust (bench/floor.rs), linked as the chapters are"
     "chapter|$BIN/ch01-uts -- /usr/bin/true|the chapter: clone, wait for the go, exec, wait"
 )
 # In BLOCKS rounds, forwards then backwards, as above.
