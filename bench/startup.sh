@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Startup benchmark: each chapter against util-linux `unshare` with the same
-# namespace flags, side by side, plus the build budget of the workspace.
+# namespace flags and against the floor (bench/floor.c: clone, exec, wait,
+# nothing else), side by side, plus the build budget of the workspace.
 #
 #   bash bench/startup.sh        (as root, from anywhere in the repository)
 #
 # Prints a Markdown report on stdout and writes it to bench/results.md;
 # progress goes to stderr. About 3 minutes on 2 cores. Knobs (environment):
-#   BENCH_RUNS        runs per command, mode and half of the A B B A order
-#                     (default 300: 600 per command and mode)
-#   BENCH_BLOCKS      rounds of A B B A those runs are cut into (default 10)
+#   BENCH_RUNS        runs per command, mode and half of the A B C C B A
+#                     order (default 300: 600 per command and mode)
+#   BENCH_BLOCKS      rounds of A B C C B A those runs are cut into
+#                     (default 10)
 #   BENCH_WARMUP      warmup runs before each block (default 5)
 #   BENCH_MEM_RUNS    runs for the peak-memory median (default 11)
 #   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
@@ -75,6 +77,7 @@ need() { # need PACKAGE PROGRAM: install PACKAGE from Debian if PROGRAM is missi
 need hyperfine hyperfine
 need time /usr/bin/time
 need jq jq
+need gcc gcc
 command -v unshare >/dev/null || die "unshare (util-linux) not found"
 
 median() { # median of the numbers on stdin, one a line
@@ -98,19 +101,35 @@ rm -f "$BIN/ch07-inspect"
 CARGO_TARGET_DIR=$TARGET cargo build --release --quiet -p ch07-inspect 2>"$TMP/ch07.log" ||
     say "ch07-inspect does not build (its cost section will say so)"
 
+# The floor: a static C program that only clones with the flags it is
+# given, execs the command and waits (bench/floor.c says why C). Static,
+# as the chapters are, so that neither pays the dynamic loader.
+say "building the floor (gcc -O2 -static bench/floor.c)"
+FLOOR=$TMP/floor
+gcc -O2 -static -Wall -Wextra -o "$FLOOR" bench/floor.c 2>"$TMP/floor.log" ||
+    { cat "$TMP/floor.log" >&2; die "bench/floor.c does not build (gcc -static needs libc6-dev)"; }
+# The same floor in Rust (bench/floor.rs), built as the chapters are, to
+# tell what any Rust program pays to start from what the machinery adds.
+# shellcheck disable=SC2086 # RUSTFLAGS is a list of words, as for cargo
+rustc --edition 2024 -O ${RUSTFLAGS:--C target-feature=+crt-static} \
+    -o "$TMP/floor-rs" bench/floor.rs 2>"$TMP/floor-rs.log" ||
+    { cat "$TMP/floor-rs.log" >&2; die "bench/floor.rs does not build"; }
+
 # Each chapter and the unshare(1) flags that make the same namespaces.
 # unshare --pid needs --fork: without it the exec'd command stays outside
 # the new PID namespace (only its children would enter, and after the first
 # one exits, the next fork fails). The chapters run the command as PID 1,
 # as `unshare --fork` does. --mount makes / recursively private by default
-# (--propagation private), as ch04 does; no --mount-proc.
+# (--propagation private), as ch04 does; no --mount-proc. The floor gets the
+# chapter's CLONE_NEW* flags and nothing else: no `mount --make-rprivate /`
+# (ch04 on), so from ch04 on the floor is below anything that does the job.
 CHAPTERS=(
-    "ch01-uts|--uts"
-    "ch02-ipc|--uts --ipc"
-    "ch03-pid|--uts --ipc --pid --fork"
-    "ch04-mount|--uts --ipc --pid --fork --mount"
-    "ch05-user|--uts --ipc --pid --fork --mount --user"
-    "ch06-net|--uts --ipc --pid --fork --mount --user --net"
+    "ch01-uts|--uts|uts"
+    "ch02-ipc|--uts --ipc|uts,ipc"
+    "ch03-pid|--uts --ipc --pid --fork|uts,ipc,pid"
+    "ch04-mount|--uts --ipc --pid --fork --mount|uts,ipc,pid,mnt"
+    "ch05-user|--uts --ipc --pid --fork --mount --user|uts,ipc,pid,mnt,user"
+    "ch06-net|--uts --ipc --pid --fork --mount --user --net|uts,ipc,pid,mnt,user,net"
 )
 
 # --- startup time and peak memory ---------------------------------------------
@@ -130,89 +149,145 @@ median_ms() { # median_ms JSON NAME: median of that command's times, in ms
     jq -r --arg n "$2" '.results[] | select(.command == $n) | .times[]' "$1" |
         median | awk '{ printf "%.3f", $1 * 1000 }'
 }
+# stats JSON NAME: "median stddev min max" of that command's times over all
+# rounds, in ms (the standard deviation of all its runs taken together).
+stats() {
+    jq -r --arg n "$2" '[.results[] | select(.command == $n) | .times[]] | sort
+        | length as $l | (add / $l) as $mean
+        | [(if $l % 2 == 1 then .[($l - 1) / 2] else (.[$l / 2 - 1] + .[$l / 2]) / 2 end),
+           ((map((. - $mean) * (. - $mean)) | add) / ([$l - 1, 1] | max) | sqrt),
+           .[0], .[-1]] | @tsv' "$1" |
+        awk '{ printf "%.3f %.3f %.3f %.3f", $1 * 1000, $2 * 1000, $3 * 1000, $4 * 1000 }'
+}
+# round_ratios JSON A B: the lowest and highest ratio median(A) / median(B)
+# of a single round (ROUND_SIZE results each): how much the ratio itself
+# moves while the machine's load changes.
+round_ratios() {
+    jq -r --arg a "$2" --arg b "$3" --argjson k "$ROUND_SIZE" '
+        def med: sort | length as $l
+            | if $l % 2 == 1 then .[($l - 1) / 2] else (.[$l / 2 - 1] + .[$l / 2]) / 2 end;
+        .results as $r
+        | [range(0; $r | length; $k) as $i | $r[$i:$i + $k]
+           | ([.[] | select(.command == $a) | .times[]] | med)
+             / ([.[] | select(.command == $b) | .times[]] | med)]
+        | "\(min) \(max)"' "$1" | awk '{ printf "%.2f–%.2f", $1, $2 }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+at_most() { awk -v r="$1" -v limit="$2" 'BEGIN { exit !(r <= limit) }'; }
 
-# hyperfine_pair OUT.json CHAPTER-CMD UNSHARE-CMD [PREFIX...]: one hyperfine
-# run with both commands, in BLOCKS rounds of the order A B B A (RUNS/BLOCKS
-# runs each time), so that the machine's drift, even over a second or two
-# (a neighbour's compile job), weighs on both commands alike.
-hyperfine_pair() {
-    local json=$1 ours=$2 theirs=$3 args=() b
-    shift 3
+# hyperfine_rounds OUT.json CHAPTER-CMD UNSHARE-CMD FLOOR-CMD [PREFIX...]:
+# one hyperfine run with the three commands, in BLOCKS rounds of the order
+# chapter, unshare, floor, floor, unshare, chapter (RUNS/BLOCKS runs each
+# time), so that the machine's drift, even over a second or two (a
+# neighbour's compile job), weighs on all three alike.
+ROUND_SIZE=6
+hyperfine_rounds() {
+    local json=$1 ours=$2 theirs=$3 floor=$4 args=() b
+    shift 4
     for ((b = 0; b < BLOCKS; b++)); do
-        args+=(-n chapter "$ours" -n unshare "$theirs" -n unshare "$theirs" -n chapter "$ours")
+        args+=(-n chapter "$ours" -n unshare "$theirs" -n floor "$floor"
+            -n floor "$floor" -n unshare "$theirs" -n chapter "$ours")
     done
     "$@" hyperfine -N --style none --warmup "$WARMUP" --runs $((RUNS / BLOCKS)) \
         --export-json "$json" "${args[@]}" >&2
 }
 
+# time_row CHAPTER JSON: sets ROW to the report's row for one chapter and
+# mode, and R_UNSHARE and R_FLOOR to the two ratios of medians.
+time_row() {
+    local chapter=$1 json=$2 name cells=() median sd
+    local -A med
+    for name in chapter unshare floor; do
+        read -r median sd _ <<<"$(stats "$json" "$name")"
+        med[$name]=$median
+        cells+=("$median ± $sd")
+    done
+    R_UNSHARE=$(ratio "${med[chapter]}" "${med[unshare]}")
+    R_FLOOR=$(ratio "${med[chapter]}" "${med[floor]}")
+    printf -v ROW '| %s | %s | %s | %s | **%s** (%s) | **%s** (%s) |' "$chapter" \
+        "${cells[0]}" "${cells[1]}" "${cells[2]}" \
+        "$R_UNSHARE" "$(round_ratios "$json" chapter unshare)" \
+        "$R_FLOOR" "$(round_ratios "$json" chapter floor)"
+}
+
+FLAG_ROWS=()
 TIME_ROWS=()
+FIFO_ROWS=()
 MEM_ROWS=()
 ALL_FAST=1
 ALL_FAST_FIFO=1
+OVER_FLOOR=()
+OVER_FLOOR_FIFO=()
 ALL_SMALL=1
 for entry in "${CHAPTERS[@]}"; do
-    chapter=${entry%%|*}
-    flags=${entry#*|}
+    IFS='|' read -r chapter flags floor_flags <<<"$entry"
     ours="$BIN/$chapter -- true"
     theirs="unshare $flags true"
+    floor="$FLOOR $floor_flags true"
     # shellcheck disable=SC2086 # the flags are words on purpose
     {
         $ours || die "'$ours' failed (status $?)"
         unshare $flags true || die "'$theirs' failed (status $?)"
+        $floor || die "'floor $floor_flags true' failed (status $?)"
     }
+    FLAG_ROWS+=("| $chapter | \`$theirs\` | \`floor $floor_flags true\` |")
 
-    say "$chapter: against '$theirs': ${BLOCKS} rounds of A B B A, $((RUNS / BLOCKS)) runs each, as is"
-    hyperfine_pair "$TMP/$chapter.json" "$ours" "$theirs"
-    ours_ms=$(median_ms "$TMP/$chapter.json" chapter)
-    theirs_ms=$(median_ms "$TMP/$chapter.json" unshare)
-    r=$(ratio "$ours_ms" "$theirs_ms")
-    fifo_cells="n/a | n/a | n/a"
+    say "$chapter: against '$theirs' and 'floor $floor_flags true': ${BLOCKS} rounds of A B C C B A, $((RUNS / BLOCKS)) runs each, as is"
+    hyperfine_rounds "$TMP/$chapter.json" "$ours" "$theirs" "$floor"
+    time_row "$chapter" "$TMP/$chapter.json"
+    TIME_ROWS+=("$ROW")
+    at_most "$R_UNSHARE" 1.0 || ALL_FAST=0
+    at_most "$R_FLOOR" 1.05 || OVER_FLOOR+=("$chapter")
+    summary="ratio $R_UNSHARE to unshare, $R_FLOOR to the floor"
     if ((${#FIFO[@]})); then
         say "$chapter: the same under ${FIFO[*]}"
-        hyperfine_pair "$TMP/$chapter.fifo.json" "$ours" "$theirs" "${FIFO[@]}"
-        fifo_ours=$(median_ms "$TMP/$chapter.fifo.json" chapter)
-        fifo_theirs=$(median_ms "$TMP/$chapter.fifo.json" unshare)
-        fifo_r=$(ratio "$fifo_ours" "$fifo_theirs")
-        fifo_cells="$fifo_ours | $fifo_theirs | **$fifo_r**"
-        awk -v r="$fifo_r" 'BEGIN { exit !(r <= 1.0) }' || ALL_FAST_FIFO=0
-    else
-        ALL_FAST_FIFO=0
+        hyperfine_rounds "$TMP/$chapter.fifo.json" "$ours" "$theirs" "$floor" "${FIFO[@]}"
+        time_row "$chapter" "$TMP/$chapter.fifo.json"
+        FIFO_ROWS+=("$ROW")
+        at_most "$R_UNSHARE" 1.0 || ALL_FAST_FIFO=0
+        at_most "$R_FLOOR" 1.05 || OVER_FLOOR_FIFO+=("$chapter")
+        summary+="; FIFO: $R_UNSHARE and $R_FLOOR"
     fi
-    awk -v r="$r" 'BEGIN { exit !(r <= 1.0) }' || ALL_FAST=0
-    TIME_ROWS+=("| $chapter | \`$theirs\` | $ours_ms | $theirs_ms | **$r** | $fifo_cells |")
 
     # Peak memory: the largest resident set in the process tree that time(1)
     # waits for (ru_maxrss, KiB); median of MEM_RUNS runs, interleaved.
     : >"$TMP/mem.ours"
     : >"$TMP/mem.theirs"
+    : >"$TMP/mem.floor"
     for ((i = 0; i < MEM_RUNS; i++)); do
         # shellcheck disable=SC2086
         /usr/bin/time -f %M -o "$TMP/m" $ours >/dev/null && cat "$TMP/m" >>"$TMP/mem.ours"
         # shellcheck disable=SC2086
         /usr/bin/time -f %M -o "$TMP/m" $theirs >/dev/null && cat "$TMP/m" >>"$TMP/mem.theirs"
+        # shellcheck disable=SC2086
+        /usr/bin/time -f %M -o "$TMP/m" $floor >/dev/null && cat "$TMP/m" >>"$TMP/mem.floor"
     done
     ours_kib=$(median <"$TMP/mem.ours")
     theirs_kib=$(median <"$TMP/mem.theirs")
+    floor_kib=$(median <"$TMP/mem.floor")
     delta_kib=$(awk -v a="$ours_kib" -v b="$theirs_kib" 'BEGIN { printf "%+d", a - b }')
     small=$(awk -v d="$delta_kib" 'BEGIN { print (d < 1024) ? "yes" : "no" }')
     [[ $small == yes ]] || ALL_SMALL=0
-    MEM_ROWS+=("| $chapter | $ours_kib | $theirs_kib | $delta_kib | $small |")
-    say "$chapter: ${ours_ms} vs ${theirs_ms} ms, ratio $r (FIFO: ${fifo_cells//\*/}); ${ours_kib} vs ${theirs_kib} KiB"
+    MEM_ROWS+=("| $chapter | $ours_kib | $theirs_kib | $floor_kib | $delta_kib | $small |")
+    say "$chapter: $summary; ${ours_kib} vs ${theirs_kib} KiB (floor ${floor_kib})"
 done
 LOAD_AFTER_STARTUP=$(loadavg)
 
 # --- where the time goes ------------------------------------------------------
 
 # Reference points, in one hyperfine run: starting a process at all, starting
-# a chapter binary without cloning (--help), and unshare with and without
-# the extra process that the chapters always have.
+# a chapter binary without cloning (--help), unshare with and without the
+# extra process that the chapters always have, and the floor with and
+# without a namespace.
 say "breakdown: reference commands"
 BREAKDOWN=(
-    "true|/usr/bin/true|exec of a small C program: the floor for any of these"
+    "true|/usr/bin/true|exec of a small C program (dynamically linked): what starting any program costs"
     "help|$BIN/ch01-uts --help|a chapter's process start (loader, Rust runtime), no clone"
     "unshare|unshare --uts /usr/bin/true|unshare(2) in place, then exec: one process"
     "unshare-fork|unshare --uts --fork /usr/bin/true|the same with a second process, as the chapters do"
+    "floor-none|$FLOOR none /usr/bin/true|the floor without namespaces: fork, exec, wait (static C)"
+    "floor|$FLOOR uts /usr/bin/true|the floor of ch01: clone(CLONE_NEWUTS), exec, wait"
+    "floor-rs|$TMP/floor-rs 0x04000000 /usr/bin/true|the same floor in Rust (bench/floor.rs), linked as the chapters are"
     "chapter|$BIN/ch01-uts -- /usr/bin/true|the chapter: clone, wait for the go, exec, wait"
 )
 # In BLOCKS rounds, forwards then backwards, as above.
@@ -229,7 +304,8 @@ done
 BREAKDOWN_ROWS=()
 for entry in "${BREAKDOWN[@]}"; do
     IFS='|' read -r name command what <<<"$entry"
-    BREAKDOWN_ROWS+=("| \`${command#"$BIN/"}\` | $what | $(median_ms "$TMP/breakdown.json" "$name") |")
+    command=${command#"$BIN/"}
+    BREAKDOWN_ROWS+=("| \`${command#"$TMP/"}\` | $what | $(median_ms "$TMP/breakdown.json" "$name") |")
 done
 
 # --- ch07-inspect cost (when it exists) ------------------------------------------
@@ -303,6 +379,15 @@ fi
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
+over_floor() { # over_floor CHAPTER...: the verdict, naming the chapters above the goal
+    if (($#)); then
+        local list
+        printf -v list ', %s' "$@"
+        echo "**not met** (above it: ${list#, })"
+    else
+        echo "**met**"
+    fi
+}
 {
     cat <<EOF
 # nslab startup benchmark
@@ -315,31 +400,59 @@ verdict() { [[ $1 == 1 ]] && echo "met" || echo "not met"; }
 - mounts in the host's table (a new mount namespace copies them all): $(wc -l </proc/self/mountinfo)
 - release build flags: ${RUSTFLAGS:-those of .cargo/config.toml (static linking on x86_64)}
 
-## Startup time: \`chNN -- true\` against \`unshare FLAGS true\`
+## Startup time: \`chNN -- true\` against \`unshare\` and the floor
 
-Median wall time in ms of $((2 * (RUNS / BLOCKS) * BLOCKS)) runs each: one hyperfine -N
-invocation per chapter and mode, in ${BLOCKS} rounds of chapter, unshare,
-unshare, chapter (${WARMUP} warmup runs before each block). "As is" runs
-beside whatever else the machine does; "FIFO" runs the same under
-\`chrt -f 50\` (SCHED_FIFO), so that other jobs cannot keep a freshly
-forked child waiting in a run queue.
+Each chapter runs \`true\` in its namespaces, beside util-linux
+\`unshare\` with the flags that make the same namespaces, and beside the
+floor (\`bench/floor.c\`): a static C program that only calls \`clone(2)\`
+with the chapter's flags, \`execvp\`s the command and \`waitpid\`s for it.
+Nothing can do the job in less than the floor; the floor itself does
+less than the job (no setup in the child, so from ch04 on not even
+\`mount --make-rprivate /\`).
 
-| chapter | same namespaces with | chapter | unshare | ratio | chapter (FIFO) | unshare (FIFO) | ratio (FIFO) |
-|---|---|---:|---:|---:|---:|---:|---:|
-EOF
-    printf '%s\n' "${TIME_ROWS[@]}"
-    cat <<EOF
+| chapter | same namespaces with | floor |
+|---|---|---|
+$(printf '%s\n' "${FLAG_ROWS[@]}")
+
+Times are in ms: the median ± the standard deviation of $((2 * (RUNS / BLOCKS) * BLOCKS)) runs
+each, from one hyperfine -N invocation per chapter and mode, in ${BLOCKS} rounds
+of chapter, unshare, floor, floor, unshare, chapter (${WARMUP} warmup runs
+before each block). A ratio is of the medians; in parentheses, the lowest
+and the highest ratio of a single round. "As is" runs beside whatever else
+the machine does; "FIFO" runs the same under \`chrt -f 50\` (SCHED_FIFO),
+so that other jobs cannot keep a freshly forked child waiting in a run
+queue.
+
+As is:
+
+| chapter | chapter (ms) | unshare (ms) | floor (ms) | chapter ÷ unshare | chapter ÷ floor |
+|---|---:|---:|---:|---:|---:|
+$(printf '%s\n' "${TIME_ROWS[@]}")
+$(
+    # shellcheck disable=SC2016 # the backquotes are Markdown
+    if ((${#FIFO[@]})); then
+        printf '\nUnder SCHED_FIFO (`%s`):\n\n' "${FIFO[*]}"
+        printf '| chapter | chapter (ms) | unshare (ms) | floor (ms) | chapter ÷ unshare | chapter ÷ floor |\n'
+        printf '|---|---:|---:|---:|---:|---:|\n'
+        printf '%s\n' "${FIFO_ROWS[@]}"
+    else
+        printf '\n`chrt -f` does not work here: no SCHED_FIFO table.\n'
+    fi)
 
 Goal "at or below unshare's time" (ratio ≤ 1.00 for every chapter): as is
 **$(verdict $ALL_FAST)**; under SCHED_FIFO **$(verdict $ALL_FAST_FIFO)**.
+
+Goal "at most 1.05 × the floor" (for every chapter): as is
+$(over_floor "${OVER_FLOOR[@]}"); under SCHED_FIFO $(
+    if ((${#FIFO[@]})); then over_floor "${OVER_FLOOR_FIFO[@]}"; else echo "not measured"; fi).
 
 ## Peak memory
 
 Largest resident set of the process tree (\`/usr/bin/time -f %M\`, KiB),
 median of ${MEM_RUNS} runs.
 
-| chapter | chapter (KiB) | unshare (KiB) | difference (KiB) | < 1 MiB more |
-|---|---:|---:|---:|:-:|
+| chapter | chapter (KiB) | unshare (KiB) | floor (KiB) | chapter − unshare (KiB) | < 1 MiB more |
+|---|---:|---:|---:|---:|:-:|
 EOF
     printf '%s\n' "${MEM_ROWS[@]}"
     cat <<EOF
