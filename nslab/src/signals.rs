@@ -151,6 +151,9 @@ static TOOL: OnceLock<&'static str> = OnceLock::new();
 static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
                                has no handler for, so sending SIGKILL\n";
 
+/// True once a hang-up has set the alarm.
+static ALARM_SET: AtomicBool = AtomicBool::new(false);
+
 /// How long PID 1 may take to act on a hang-up before SIGKILL.
 const HANGUP_GRACE_SECONDS: libc::c_uint = 1;
 
@@ -204,6 +207,7 @@ extern "C" fn on_signal(
         && child > 0
         && COMMAND_IS_PID1.load(Ordering::Relaxed)
     {
+        ALARM_SET.store(true, Ordering::Relaxed);
         // SAFETY: alarm(2) is async-signal-safe; SIGALRM is ours (see
         // `forward_to`).
         unsafe { libc::alarm(HANGUP_GRACE_SECONDS) };
@@ -239,17 +243,15 @@ fn monotonic_ms() -> u64 {
 /// does not kill the tool and orphan the command (as in system(3)).
 /// Signals the tool inherited as ignored stay ignored.
 pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
-    // (SIGALRM is the tool's own: caught even where it was inherited
-    // ignored, because the child, cloned before, keeps its own copy.)
+    // (SIGALRM, where it is used, is the tool's own: caught even where it
+    // was inherited ignored; the child, cloned before, keeps its copy.)
     let _ = TOOL.set(tool);
     CHILD_PID.store(child.as_raw(), Ordering::Relaxed);
     COMMAND_IS_PID1.store(command_is_pid1, Ordering::Relaxed);
     // SIGALRM is not passed on: it is the tool's own timer, for the
     // hang-up of a PID 1 (see `on_signal`).
-    for signal in FORWARDED.into_iter().chain([libc::SIGALRM]) {
-        if is_ignored(signal) && signal != libc::SIGALRM {
-            continue;
-        }
+    let timer = command_is_pid1.then_some(libc::SIGALRM);
+    for signal in FORWARDED.into_iter().chain(timer) {
         // SAFETY: sigaction is plain data; all zeroes is a valid value.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
         let handler: extern "C" fn(
@@ -261,9 +263,18 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
         action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
         // SAFETY: sa_mask is a valid sigset_t inside `action`.
         unsafe { libc::sigfillset(&mut action.sa_mask) };
+        // SAFETY: zeroed, then filled by sigaction(2) with the old action.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
         // SAFETY: `on_signal` only reads atomics and calls kill(2),
-        // write(2) and clock_gettime(2), all async-signal-safe.
-        unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+        // write(2), alarm(2) and clock_gettime(2), all async-signal-safe.
+        unsafe { libc::sigaction(signal, &action, &mut old) };
+        // One call both installs and reads what was there: a signal that
+        // was ignored gets its SIG_IGN back at once. (Every signal is
+        // still blocked here, so none can reach the handler meanwhile.)
+        if old.sa_sigaction == libc::SIG_IGN && signal != libc::SIGALRM {
+            // SAFETY: restoring the action sigaction(2) just returned.
+            unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
+        }
     }
 }
 // ANCHOR_END: install
@@ -272,8 +283,10 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
 /// the handlers must no longer signal it.
 pub fn child_ended() {
     CHILD_PID.store(0, Ordering::Relaxed);
-    // SAFETY: alarm(0) cancels a pending alarm; it touches no memory.
-    unsafe { libc::alarm(0) };
+    if ALARM_SET.load(Ordering::Relaxed) {
+        // SAFETY: alarm(0) cancels a pending alarm; it touches no memory.
+        unsafe { libc::alarm(0) };
+    }
 }
 
 #[cfg(test)]

@@ -234,24 +234,21 @@ pub fn nothing_the_command_left_outlives_the_tool(tool: &str) {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "started\n");
     // The tool has exited: it must have ended the sleep before that.
-    assert!(
-        processes_with(&marker).is_empty(),
-        "sleep {marker} outlived"
-    );
+    assert_none_left(&marker);
 }
 
 /// The same when the command ends on a signal passed on by the tool.
 pub fn nothing_outlives_a_forwarded_sigterm(tool: &str) {
     let marker = crate::unique_number();
-    let script =
-        format!("trap 'exit 5' TERM; sleep 100 {marker} & echo ready; wait");
+    // The sleep lets go of stdout, which `wait` reads to the end.
+    let script = format!(
+        "trap 'exit 5' TERM; sleep 100 {marker} >/dev/null 2>&1 & \
+         echo ready; wait"
+    );
     let running = Running::start(&bin(tool), &["--", "sh", "-c", &script]);
     running.signal(libc::SIGTERM);
     assert_eq!(running.wait(Duration::from_secs(10)).0, Some(5));
-    assert!(
-        processes_with(&marker).is_empty(),
-        "sleep {marker} outlived"
-    );
+    assert_none_left(&marker);
 }
 
 /// Fails when a process with `marker` on its command line still runs,
