@@ -61,9 +61,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     // ANCHOR: cost
     let baseline = time_rounds(0, rounds)
         .map_err(|e| Failure::new(format!("cannot create a child: {e}")))?;
-    println!("{rounds} rounds of clone3 + exit + wait per type");
-    println!("{:<8} {:>10} {:>10}", "TYPE", "µs/round", "extra µs");
-    println!("{:<8} {baseline:>10.1} {:>10}", "(none)", "-");
+    outln!("{rounds} rounds of clone3 + exit + wait per type");
+    outln!("{:<8} {:>10} {:>10}", "TYPE", "µs/round", "extra µs");
+    outln!("{:<8} {baseline:>10.1} {:>10}", "(none)", "-");
     for kind in KINDS {
         let micros = time_rounds(kind.flag as u64, rounds).map_err(|e| {
             let failure = Failure::new(format!(
@@ -86,7 +86,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             "mnt" => "  (copies every mount)",
             _ => "",
         };
-        println!(
+        outln!(
             "{:<8} {micros:>10.1} {:>10.1}{note}",
             kind.name,
             // Below the noise of the baseline: show 0.
