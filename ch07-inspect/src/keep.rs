@@ -382,3 +382,23 @@ fn remove_leftover(
     ))
     .hint("`grep nsfs /proc/self/mountinfo` lists the kept ones"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_mount_namespace_gets_the_mount_namespace_hint_for_einval() {
+        let uts = kind_named("uts").unwrap();
+        let mnt = kind_named("mnt").unwrap();
+        let failure = bind_failure("/proc/1/ns/uts", "/x", uts, Errno::EINVAL);
+        assert_eq!(failure.hint_text(), None, "{failure}");
+        let failure = bind_failure("/proc/1/ns/mnt", "/x", mnt, Errno::EINVAL);
+        assert!(
+            failure
+                .hint_text()
+                .is_some_and(|h| h.contains("mount namespace")),
+            "{failure}"
+        );
+    }
+}

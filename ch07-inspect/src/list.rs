@@ -273,7 +273,7 @@ pub fn command_line(pid: i32) -> String {
     if words.is_empty() {
         crate::nsfs::comm(pid)
     } else {
-        words.join(" ")
+        crate::nsfs::escape(&words.join(" "))
     }
 }
 

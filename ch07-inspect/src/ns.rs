@@ -95,6 +95,12 @@ pub fn ns_command(args: Vec<OsString>) -> Result<u8> {
     let theirs = read_links(pid)?;
     let ours = read_links(0)?;
     let me = std::process::id();
+    let dangling = if crate::nsfs::is_zombie(pid) {
+        "gone: a zombie (it exited, its parent has not reaped it) is in \
+         no namespace"
+    } else {
+        "dangling: unshare(CLONE_NEWPID) without a child yet"
+    };
     outln!(
         "namespaces of PID {pid} ({}), compared with ch07-inspect \
          (PID {me}):",
@@ -105,9 +111,7 @@ pub fn ns_command(args: Vec<OsString>) -> Result<u8> {
         let shared = match (link, mine) {
             (Link::Namespace(a), Link::Namespace(b)) if a == b => "yes",
             (Link::Namespace(_), _) => "no",
-            (Link::Dangling, _) => {
-                "dangling: unshare(CLONE_NEWPID) without a child yet"
-            }
+            (Link::Dangling, _) => dangling,
             (Link::Missing, _) => "this kernel has no such link",
         };
         outln!("{name:<18} {:>12}  {shared}", show(*link));

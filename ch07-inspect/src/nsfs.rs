@@ -244,9 +244,37 @@ pub fn parse_pid(text: &str) -> Result<i32, Failure> {
 /// The command name of a process (`/proc/PID/comm`), or "?" when it has
 /// gone.
 pub fn comm(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim_end().to_string())
-        .unwrap_or_else(|_| "?".into())
+    std::fs::read(format!("/proc/{pid}/comm")).map_or_else(
+        |_| "?".into(),
+        |c| escape(String::from_utf8_lossy(c.trim_ascii_end()).as_ref()),
+    )
+}
+
+/// A process's own words made safe to print, as lsns does: a control
+/// character (a newline that would fake a row) and the backslash become
+/// `\xNN`; bytes that are not UTF-8 were already shown as U+FFFD.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("\\x{byte:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when `pid` is a zombie: it has exited, and its parent has not
+/// reaped it yet. A zombie is in no namespace: its links point nowhere.
+pub fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
 
 // ANCHOR: ioctl
@@ -291,3 +319,16 @@ pub fn ns_get_owner_uid(ns: &File) -> Result<u32, Errno> {
     Ok(uid)
 }
 // ANCHOR_END: ioctl
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_shows_control_characters_and_backslashes_as_lsns_does() {
+        assert_eq!(escape("a\nb\tc"), "a\\x0ab\\x09c");
+        assert_eq!(escape("a\\x0a"), "a\\x5cx0a");
+        assert_eq!(escape("\u{85}"), "\\xc2\\x85");
+        assert_eq!(escape("héllo \u{fffd}"), "héllo \u{fffd}");
+    }
+}

@@ -15,19 +15,9 @@ const NO_PID: &str = "2147483647";
 
 /// Asserts a one-line error with a hint, exit status 125.
 fn assert_error(args: &[&str], message: &str, hint: &str) {
-    let out = inspect(args).assert().code(125);
-    let err = stderr(out.get_output());
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{args:?}: {err}");
-    assert!(
-        lines[0].starts_with("ch07-inspect: ") && lines[0].contains(message),
-        "{args:?}: {err}"
-    );
-    assert!(
-        lines[1].starts_with("hint: ") && lines[1].contains(hint),
-        "{args:?}: {err}"
-    );
-    assert!(out.get_output().stdout.is_empty(), "{args:?}");
+    let out = inspect(args).output().unwrap();
+    common::assert_one_line_error(&out, message, hint);
+    assert!(out.stdout.is_empty(), "{args:?}");
 }
 
 #[test]

@@ -23,6 +23,26 @@ pub fn inspect_ok(args: &[&str]) -> String {
     stdout(out.get_output())
 }
 
+/// Asserts a one-line error with a hint, exit status 125.
+pub fn assert_one_line_error(
+    out: &std::process::Output,
+    message: &str,
+    hint: &str,
+) {
+    let err = nslab_testkit::stderr(out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("ch07-inspect: ") && lines[0].contains(message),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("hint: ") && lines[1].contains(hint),
+        "{err}"
+    );
+}
+
 /// A program left running in the background: it prints `ready`, then
 /// waits for its stdin to close (a `read x` in the shell script).
 pub struct Background {
