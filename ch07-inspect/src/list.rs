@@ -20,7 +20,9 @@ Usage: ch07-inspect list [TYPE]
 There is no system call that lists namespaces: like lsns(8), we read
 /proc/PID/ns/* of every process and group the links by (type, inode).
 For each namespace: its inode, type, how many processes are in it, the
-lowest of their PIDs, that process's user and command line.
+lowest of their PIDs, that process's user and command line (control
+characters shown as \\xNN, as lsns does, so that a command line cannot
+fake a row; bytes that are not UTF-8 as U+FFFD).
 Namespaces that no process is in but a bind mount keeps alive (see
 `keep`) are listed with 0 processes and the mount's path.
 

@@ -67,10 +67,13 @@ Commands:
   tree [PATH]            who owns whom and who is whose parent (ioctl_ns)
   limits                 /proc/sys/user/max_*_namespaces and how many exist
   enter PID|PATH [CMD]   run CMD (bash) in a process's namespaces (setns),
-                         like `nsenter --all`, or in one kept namespace
+                         like `nsenter --all`: as root of its user
+                         namespace (--preserve-credentials: as us)
   unshare TYPE... [-- CMD]
                          unshare(2) ourselves, then run CMD as our child
-  keep PID TYPE PATH     keep a namespace alive with a bind mount
+                         (the report goes to stderr)
+  keep PID TYPE PATH     keep a namespace alive with a bind mount, as
+                         `ip netns add` does (works in /run/netns)
   release PATH           undo keep: unmount and remove PATH
   cost [N]               microseconds to create and free each type
   help [COMMAND]         this help, or the help of COMMAND
@@ -78,8 +81,11 @@ Commands:
 Try: start `ch04-mount` in one terminal, then `ch07-inspect list`, and
 `ch07-inspect enter PID` with the PID of its shell.
 
+Output never panics: a full or closed stdout costs the text, not the
+exit status. A failure to read /proc is an error, never an empty list.
+
 Exit status: 0; 125 when the tool fails (no such PID, permission
-denied, bad arguments). `enter` and `unshare` exit with the command's
+denied, bad arguments, /proc unreadable). `enter` and `unshare` exit with the command's
 own status, 128+N when it is killed by signal N, 126 when it cannot be
 executed and 127 when it is not found.
 ";

@@ -23,6 +23,9 @@ child. It shows the difference: after unshare(CLONE_NEWPID), our own
 /proc/self/ns/pid is unchanged, pid_for_children is a new namespace
 (dangling until a child is born), and the first child is PID 1 there.
 A time namespace behaves the same way (time vs time_for_children).
+The report (BEFORE and AFTER of each link) goes to stderr, before the
+fork, so that stdout is the command's alone; once the command has
+ended, pid_for_children names the PID namespace it was PID 1 of.
 
 TYPE: cgroup, ipc, mnt, net, pid, time, user, uts (several allowed).
 With user, root inside is mapped to our own uid and gid outside.
@@ -30,7 +33,7 @@ With mnt, / is made recursively private first, as in ch04.
 
 Options:
       --boottime SECS   with time: shift CLOCK_BOOTTIME (and /proc/uptime)
-                        of the child by SECS
+                        of the child by SECS (also --boottime=SECS)
       --monotonic SECS  with time: shift CLOCK_MONOTONIC by SECS
   -h, --help            print this help
 
