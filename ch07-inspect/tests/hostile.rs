@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Background, ScratchDir, assert_one_line_error, inspect, inspect_ok,
-    ns_inode,
+    Background, ScratchDir, ScratchMounts, assert_one_line_error, inspect,
+    inspect_ok, ns_inode,
 };
 use nslab_testkit::libc;
 use nslab_testkit::{
@@ -109,12 +109,13 @@ fn keep_interrupted_by_signals_leaves_nothing_that_release_cannot_undo() {
     let _host = host_lock();
     let before = HostSnapshot::take();
     let dir = ScratchDir::new();
+    let mounts = ScratchMounts::new();
     let me = std::process::id().to_string();
     let signals = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGKILL];
     for run in 0..80u32 {
         let path = dir.join(&format!("k{run}"));
-        let mut keep = Command::new(bin("ch07-inspect"))
-            .args(["keep", &me, "uts", &path])
+        let mut keep = mounts
+            .inspect(&["keep", &me, "uts", &path])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -123,10 +124,10 @@ fn keep_interrupted_by_signals_leaves_nothing_that_release_cannot_undo() {
         send(keep.id(), signals[run as usize % signals.len()]);
         keep.wait().unwrap();
         if Path::new(&path).symlink_metadata().is_ok() {
-            let out = inspect(&["release", &path]).output().unwrap();
-            assert!(out.status.success(), "run {run}: {}", stderr(&out));
+            mounts.inspect_ok(&["release", &path]);
         }
         assert!(!Path::new(&path).exists(), "run {run}: {path} is left");
+        assert_eq!(mounts.mounts_at(&path), 0, "run {run}");
     }
     // What SIGKILL can leave, made on purpose: keep explains it and
     // release removes it.
@@ -135,9 +136,12 @@ fn keep_interrupted_by_signals_leaves_nothing_that_release_cannot_undo() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444))
         .unwrap();
-    let out = inspect(&["keep", &me, "uts", &path]).output().unwrap();
+    let out = mounts
+        .inspect(&["keep", &me, "uts", &path])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "exists", "release` removes it");
-    let text = inspect_ok(&["release", &path]);
+    let text = mounts.inspect_ok(&["release", &path]);
     assert!(text.starts_with(&format!("removed {path}: ")), "{text}");
     assert!(!Path::new(&path).exists());
     drop(dir);
@@ -192,8 +196,9 @@ fn keep_and_release_into_a_full_stdout_still_mount_and_unmount() {
          grep -c ' {path} ' /proc/self/mountinfo; \
          \"$I\" release {path} | true; echo release ${{PIPESTATUS[0]}}"
     );
-    let out = Command::new("bash")
-        .args(["-c", &script])
+    let mounts = ScratchMounts::new();
+    let out = mounts
+        .command(Path::new("bash"), &["-c", &script])
         .env("I", bin("ch07-inspect"))
         .output()
         .unwrap();
@@ -371,12 +376,24 @@ fn release_as_a_normal_user_gets_a_hint() {
     let dir = SharedDir::new();
     let path = dir.path.join("uts").display().to_string();
     let me = std::process::id().to_string();
-    inspect_ok(&["keep", &me, "uts", &path]);
-    let (mut command, _copy) =
-        nslab_testkit::as_nobody("ch07-inspect", &["release", &path]);
-    let out = command.output().unwrap();
+    let mounts = ScratchMounts::new();
+    mounts.inspect_ok(&["keep", &me, "uts", &path]);
+    let copy = nslab_testkit::BinaryCopy::new("ch07-inspect");
+    let setpriv = [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+        &copy.path.display().to_string(),
+        "release",
+        &path,
+    ];
+    let out = mounts
+        .command(Path::new("setpriv"), &setpriv)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "cannot unmount", "needs root");
-    inspect_ok(&["release", &path]);
+    mounts.inspect_ok(&["release", &path]);
     drop(dir);
     before.assert_unchanged();
 }
@@ -481,9 +498,11 @@ fn keep_and_release_do_not_follow_a_users_symlink_on_the_way() {
     let kept = target.join("kept");
     let file_link = link("x", &kept);
     let me = std::process::id().to_string();
+    let mounts = ScratchMounts::new();
 
     // keep through nobody's link to root's directory: refused.
-    let out = inspect(&["keep", &me, "uts", &format!("{dir_link}/evil")])
+    let out = mounts
+        .inspect(&["keep", &me, "uts", &format!("{dir_link}/evil")])
         .output()
         .unwrap();
     assert_one_line_error(
@@ -495,14 +514,15 @@ fn keep_and_release_do_not_follow_a_users_symlink_on_the_way() {
 
     // release through nobody's links to root's kept namespace: refused,
     // and the namespace stays kept.
-    inspect_ok(&["keep", &me, "uts", &kept]);
-    let out = inspect(&["release", &file_link]).output().unwrap();
+    mounts.inspect_ok(&["keep", &me, "uts", &kept]);
+    let out = mounts.inspect(&["release", &file_link]).output().unwrap();
     assert_one_line_error(
         &out,
         "is not a kept namespace (a symbolic link",
         "nsfs",
     );
-    let out = inspect(&["release", &format!("{dir_link}/kept")])
+    let out = mounts
+        .inspect(&["release", &format!("{dir_link}/kept")])
         .output()
         .unwrap();
     assert_one_line_error(
@@ -510,11 +530,10 @@ fn keep_and_release_do_not_follow_a_users_symlink_on_the_way() {
         "is a symbolic link owned by uid 65534",
         "anywhere",
     );
-    let mounted = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(mounted.contains(&format!(" {kept} ")), "{mounted}");
+    assert_eq!(mounts.mounts_at(&kept), 1, "the kept namespace stays");
     // The symlinks themselves are untouched.
     assert!(Path::new(&file_link).symlink_metadata().is_ok());
-    inspect_ok(&["release", &kept]);
+    mounts.inspect_ok(&["release", &kept]);
     drop(user);
     drop(target);
     before.assert_unchanged();

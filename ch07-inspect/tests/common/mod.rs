@@ -110,6 +110,70 @@ impl Drop for Background {
     }
 }
 
+/// A mount namespace of the test's own (private), held by a waiting
+/// process. Tools run in it through `nsenter -m`, which execs them (the
+/// PID is the tool's, for signals), so that their mounts never show in
+/// the host's mount table, where another crate's tests, run beside
+/// ours, compare it with a snapshot.
+pub struct ScratchMounts(Background);
+
+impl ScratchMounts {
+    pub fn new() -> ScratchMounts {
+        ScratchMounts(Background::start(
+            Path::new("unshare"),
+            &[
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "echo ready; read x || :",
+            ],
+        ))
+    }
+
+    /// `program args`, run in the scratch mount namespace.
+    pub fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new("nsenter");
+        command
+            .args(["-t", &self.0.pid().to_string(), "-m", "--"])
+            .arg(program)
+            .args(args);
+        command
+    }
+
+    /// `ch07-inspect args` in the scratch mount namespace.
+    pub fn inspect(&self, args: &[&str]) -> Command {
+        self.command(&bin("ch07-inspect"), args)
+    }
+
+    /// Runs `ch07-inspect args` there, asserts success, returns stdout.
+    pub fn inspect_ok(&self, args: &[&str]) -> String {
+        let out = self.inspect(args).output().expect("cannot run nsenter");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            nslab_testkit::stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    /// How many mounts the scratch namespace has at `path`.
+    pub fn mounts_at(&self, path: &str) -> usize {
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", self.0.pid()))
+            .expect("mountinfo")
+            .lines()
+            .filter(|l| l.split_whitespace().nth(4) == Some(path))
+            .count()
+    }
+}
+
+impl Default for ScratchMounts {
+    fn default() -> Self {
+        ScratchMounts::new()
+    }
+}
+
 /// The inode of /proc/PID/ns/KIND (of this test process for "self").
 pub fn ns_inode(pid: &str, kind: &str) -> u64 {
     use std::os::unix::fs::MetadataExt;
