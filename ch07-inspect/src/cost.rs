@@ -17,8 +17,13 @@ Usage: ch07-inspect cost [N]
 
 For each type, N times (default 200): create a child in a new namespace
 of that one type (clone3(2) with that CLONE_NEW* flag), let it exit at
-once, and wait for it. Prints the microseconds per round, and the extra
-over a child without a new namespace (the first line).
+once, and wait for it. A busy machine makes single timings noisy, so
+after an untimed warm-up the N rounds are cut into 5 blocks, and the
+types take turns block by block (forward, then backward: A B ... B A),
+so that a slow moment hurts every type alike. Prints, per type, the
+median microseconds per round over the blocks, the spread (fastest and
+slowest block), and the extra over a child without a new namespace
+(the first line); an extra smaller than that line's spread is noise.
 
 Network and mount namespaces are the expensive ones: a network
 namespace gets its own loopback device, routing tables, sysctls and
@@ -59,41 +64,107 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         _ => return Err(usage_error("too many arguments", usage)),
     };
     // ANCHOR: cost
-    let baseline = time_rounds(0, rounds)
-        .map_err(|e| Failure::new(format!("cannot create a child: {e}")))?;
-    println!("{rounds} rounds of clone3 + exit + wait per type");
-    println!("{:<8} {:>10} {:>10}", "TYPE", "µs/round", "extra µs");
-    println!("{:<8} {baseline:>10.1} {:>10}", "(none)", "-");
-    for kind in KINDS {
-        let micros = time_rounds(kind.flag as u64, rounds).map_err(|e| {
-            let failure = Failure::new(format!(
-                "cannot create a {} namespace: {e}",
-                kind.name
-            ));
-            match e {
-                Errno::EPERM if !Uid::effective().is_root() => {
-                    failure.hint("creating namespaces needs root (sudo)")
-                }
-                Errno::ENOSPC => failure.hint(format!(
-                    "the limit {} was reached",
-                    kind.limit_file()
-                )),
-                _ => failure,
-            }
-        })?;
-        let note = match kind.name {
+    let mut types = vec![("(none)", 0u64)];
+    types.extend(KINDS.iter().map(|k| (k.name, k.flag as u64)));
+    let blocks = rounds.min(BLOCKS);
+    let per_block = rounds.div_ceil(blocks);
+    // Warm-up, untimed: caches, the allocator, the kernel's slabs.
+    for &(name, flags) in &types {
+        time_rounds(flags, per_block.min(10))
+            .map_err(|e| cost_failure(name, e))?;
+    }
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); types.len()];
+    for block in 0..blocks {
+        let mut order: Vec<usize> = (0..types.len()).collect();
+        if block % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let (name, flags) = types[i];
+            let micros = time_rounds(flags, per_block)
+                .map_err(|e| cost_failure(name, e))?;
+            samples[i].push(micros);
+        }
+    }
+    let stats: Vec<Spread> = samples.iter().map(|s| Spread::of(s)).collect();
+    let baseline = &stats[0];
+    outln!(
+        "{} rounds of clone3 + exit + wait per type, in {blocks} interleaved \
+         blocks after a warm-up",
+        per_block * blocks
+    );
+    outln!(
+        "{:<8} {:>10} {:>19} {:>10}",
+        "TYPE",
+        "median µs",
+        "spread (min-max)",
+        "extra µs"
+    );
+    for ((name, _), stat) in types.iter().zip(&stats) {
+        let (extra, noise) = if *name == "(none)" {
+            ("-".to_string(), "")
+        } else {
+            let extra = stat.median - baseline.median;
+            let noise = extra.abs() <= baseline.max - baseline.min;
+            (format!("{extra:.1}"), if noise { "  (noise)" } else { "" })
+        };
+        let note = match *name {
             "net" => "  (and more later: netns cleanup is asynchronous)",
             "mnt" => "  (copies every mount)",
             _ => "",
         };
-        println!(
-            "{:<8} {micros:>10.1} {:>10.1}{note}",
-            kind.name,
-            // Below the noise of the baseline: show 0.
-            (micros - baseline).max(0.0)
+        outln!(
+            "{name:<8} {:>10.1} {:>19} {extra:>10}{noise}{note}",
+            stat.median,
+            format!("{:.1}-{:.1}", stat.min, stat.max),
         );
     }
     Ok(0)
+}
+
+/// The timed rounds are cut into this many blocks, types taking turns.
+const BLOCKS: u32 = 5;
+
+/// The median and the extremes of a type's block timings.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(samples: &[f64]) -> Spread {
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Spread {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        }
+    }
+}
+
+fn cost_failure(name: &str, e: Errno) -> Failure {
+    if name == "(none)" {
+        return Failure::errno("cannot create a child", e);
+    }
+    let failure =
+        Failure::errno(format!("cannot create a {name} namespace"), e);
+    match e {
+        Errno::EPERM if !Uid::effective().is_root() => {
+            failure.hint("creating namespaces needs root (sudo)")
+        }
+        Errno::ENOSPC => failure.hint(format!(
+            "the limit /proc/sys/user/max_{name}_namespaces was reached"
+        )),
+        _ => failure,
+    }
 }
 
 /// Microseconds per round of: clone3 a child with `flags`, which exits

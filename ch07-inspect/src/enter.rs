@@ -5,24 +5,41 @@ use std::fs::File;
 
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, setns};
-use nix::unistd::{Uid, chdir, chroot, fchdir};
+use nix::unistd::{Gid, Uid, chdir, chroot, fchdir, setgid, setgroups, setuid};
 
-use crate::nsfs::{Kind, NsId, kind_named, ns_get_type, proc_failure};
+use crate::nsfs::{
+    Kind, NsId, kind_named, ns_get_type, open_namespace, proc_failure,
+};
 use crate::{Failure, Result, TOOL, usage_error};
 
 pub const HELP: &str = "\
 ch07-inspect enter: run a command in another process's namespaces
 
-Usage: ch07-inspect enter PID [--] [COMMAND [ARG...]]
-       ch07-inspect enter PATH [--] [COMMAND [ARG...]]
+Usage: ch07-inspect enter [--preserve-credentials] [--] PID [--] [COMMAND [ARG...]]
+       ch07-inspect enter [--preserve-credentials] [--] PATH [--] [COMMAND [ARG...]]
 
 With PID: joins every namespace of that process with setns(2), as
 `nsenter --target PID --all` does, then forks, so that the command is
 born inside the target's PID namespace (setns on a PID namespace only
 moves our future children), and chroots to the target's root.
 With PATH (a file made by `keep`, or any /proc/PID/ns/TYPE): joins
-that one namespace, even when no process is left in it.
+that one namespace, even when no process is left in it. PATH is looked
+at without opening it first (O_PATH): a FIFO, a device or any file that
+is not on nsfs is refused.
 Without COMMAND: an interactive bash (or sh).
+
+Credentials, as nsenter: when a user namespace is joined (not our own),
+the command runs as root of it, uid 0 and gid 0 with no supplementary
+groups, so that what it does counts as the container's root (a file it
+creates belongs to the uid that 0 maps to). Where uid or gid 0 has no
+mapping in that user namespace, enter fails and says so.
+
+Options:
+      --preserve-credentials  keep our uid, gid and groups in the joined
+                              user namespace (where ours has no mapping,
+                              the command sees itself as nobody, yet
+                              still acts with our real ids on the host)
+  -h, --help                  print this help
 
 Try: ch07-inspect enter PID sh -c 'hostname; echo $$; ls /proc'
      (PID of a ch04-mount shell that mounted its own /proc)
@@ -37,41 +54,100 @@ executed; 127 when it is not found.
 const ORDER: [&str; 8] =
     ["user", "cgroup", "ipc", "uts", "net", "pid", "mnt", "time"];
 
-pub fn command(mut args: Vec<OsString>) -> Result<u8> {
-    let usage = "enter PID|PATH [--] [COMMAND...]";
-    if args.is_empty() {
-        return Err(usage_error("enter needs a PID or a PATH", usage));
+const USAGE: &str = "enter [--preserve-credentials] [--] PID|PATH [--] \
+                     [COMMAND...]";
+
+pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let mut args = args.into_iter().peekable();
+    let mut preserve = false;
+    // Options come before the target; `--` ends them.
+    while let Some(option) = args.next_if(|a| {
+        a.to_str()
+            .is_some_and(|a| a.starts_with('-') && a.len() > 1)
+    }) {
+        match option.to_str().unwrap_or_default() {
+            "--" => break,
+            "--preserve-credentials" => preserve = true,
+            other => {
+                return Err(usage_error(
+                    &format!("unknown option '{other}'"),
+                    USAGE,
+                ));
+            }
+        }
     }
-    let target = args
-        .remove(0)
+    let Some(target) = args.next() else {
+        return Err(usage_error("enter needs a PID or a PATH", USAGE));
+    };
+    let target = target
         .into_string()
-        .map_err(|_| usage_error("the target is not valid UTF-8", usage))?;
-    if target.starts_with('-') {
-        return Err(usage_error(&format!("unknown option '{target}'"), usage));
+        .map_err(|_| usage_error("the target is not valid UTF-8", USAGE))?;
+    let mut command: Vec<OsString> = args.collect();
+    if command.first().is_some_and(|a| a == "--") {
+        command.remove(0);
     }
-    if args.first().is_some_and(|a| a == "--") {
-        args.remove(0);
-    }
-    let entered = if target.chars().all(|c| c.is_ascii_digit()) {
+    let (entered, user) = if target.chars().all(|c| c.is_ascii_digit()) {
         let pid = crate::nsfs::parse_pid(&target)?;
         enter_process(pid)?
     } else {
         enter_file(&target)?
     };
-    eprintln!("{TOOL}: entered {entered}");
+    let credentials = if user && !preserve {
+        become_root()?;
+        ", as uid 0 gid 0 of its user namespace"
+    } else if user {
+        ", with our credentials preserved"
+    } else {
+        ""
+    };
+    nslab::output::say(TOOL, &format!("entered {entered}{credentials}"));
     // The command runs as our child, with the chapters' contract. It is
     // not PID 1 where it lands: the target's namespace has one already.
     let options = nslab::Options {
-        command: args,
+        command,
         ..Default::default()
     };
     let launch = nslab::Launch::new(TOOL, CloneFlags::empty(), options)?;
     launch.fork(|_| anyhow::Ok(()))
 }
 
+// ANCHOR: credentials
+/// As `nsenter` without `--preserve-credentials`: after joining a user
+/// namespace, become its root. setns(2) gave us every capability in it,
+/// but kept our ids; a uid that has no mapping there shows as nobody,
+/// while the kernel still checks files with our real uid outside.
+fn become_root() -> Result<()> {
+    // Supplementary groups were cleared before setns (as host root that
+    // always works); where setgroups is denied in the target
+    // (/proc/PID/setgroups "deny"), an empty list is what we have.
+    if let Err(errno) = setgroups(&[]) {
+        let cleared = nix::unistd::getgroups().is_ok_and(|g| g.is_empty());
+        if !cleared {
+            return Err(Failure::errno(
+                "cannot clear the supplementary groups (setgroups)",
+                errno,
+            ));
+        }
+    }
+    let unmapped = |what: &str, errno| {
+        Failure::errno(
+            format!("cannot become {what} 0 of the target's user namespace"),
+            errno,
+        )
+        .hint(format!(
+            "{what} 0 has no mapping there (its {what}_map does not map \
+             0): use --preserve-credentials to keep our own ids"
+        ))
+    };
+    setgid(Gid::from_raw(0)).map_err(|e| unmapped("gid", e))?;
+    setuid(Uid::from_raw(0)).map_err(|e| unmapped("uid", e))
+}
+// ANCHOR_END: credentials
+
 // ANCHOR: enter
-/// Joins all the namespaces of `pid`. Returns what it did, in words.
-fn enter_process(pid: i32) -> Result<String> {
+/// Joins all the namespaces of `pid`. Returns what it did, in words,
+/// and whether it joined a user namespace.
+fn enter_process(pid: i32) -> Result<(String, bool)> {
     // Open everything first: once we are in the target's mount
     // namespace, /proc/PID may no longer mean the same process.
     let mut targets: Vec<(Kind, File)> = Vec::new();
@@ -93,6 +169,12 @@ fn enter_process(pid: i32) -> Result<String> {
     let root_path = format!("/proc/{pid}/root");
     let root = File::open(&root_path)
         .map_err(|e| proc_failure(pid, &root_path, &e))?;
+    let joins_user = targets.iter().any(|(kind, _)| kind.name == "user");
+    if joins_user {
+        // As nsenter: drop our groups while we still may; in the target
+        // user namespace setgroups(2) may be denied.
+        let _ = setgroups(&[]);
+    }
 
     // Two passes, as nsenter: first every namespace but the user one,
     // tolerating failures. Entering a user namespace that we own
@@ -125,21 +207,30 @@ fn enter_process(pid: i32) -> Result<String> {
             }
         }
     }
-    Ok(format!("{} of PID {pid}{skipped}", entered.join(" ")))
+    let words = format!("{} of PID {pid}{skipped}", entered.join(" "));
+    Ok((words, joins_user))
 }
 // ANCHOR_END: enter
 
 /// Joins the one namespace that `path` refers to.
-fn enter_file(path: &str) -> Result<String> {
-    let file = File::open(path).map_err(|e| {
-        Failure::new(format!("cannot open {path}: {e}")).hint(
-            "give a PID, a /proc/PID/ns/TYPE file or a file made by `keep`",
-        )
-    })?;
+fn enter_file(path: &str) -> Result<(String, bool)> {
+    let file = open_namespace(path)?;
     let kind = ns_get_type(&file).map_err(|errno| {
-        Failure::new(format!("{path} is not a namespace file ({errno})"))
-            .hint("give a PID, or a file made by `ch07-inspect keep`")
+        Failure::errno(format!("{path}: NS_GET_NSTYPE"), errno)
     })?;
+    let user = kind.name == "user";
+    if user {
+        if NsId::of_file(&file).ok() == NsId::of_path("/proc/self/ns/user").ok()
+        {
+            return Err(Failure::new(format!(
+                "{path} is our own user namespace"
+            ))
+            .hint(
+                "setns(2) cannot re-enter it, and there is nothing to enter",
+            ));
+        }
+        let _ = setgroups(&[]);
+    }
     setns(&file, kind.clone_flags())
         .map_err(|errno| setns_failure(kind.name, errno))?;
     if kind.name == "mnt" {
@@ -147,7 +238,7 @@ fn enter_file(path: &str) -> Result<String> {
         let _ = chdir("/");
     }
     let id = NsId::of_file(&file).map_or(0, |id| id.ino);
-    Ok(format!("{}:[{id}] from {path}", kind.name))
+    Ok((format!("{}:[{id}] from {path}", kind.name), user))
 }
 
 fn setns_failure(name: &str, errno: Errno) -> Failure {

@@ -1,17 +1,23 @@
 //! `keep PID TYPE PATH` and `release PATH`: a namespace outlives its
 //! last process while a bind mount of its `/proc/PID/ns` file exists.
 
-use std::ffi::OsString;
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag, openat};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::unistd::Uid;
+use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat};
+use nix::sys::statfs::{NSFS_MAGIC, fstatfs};
+use nix::unistd::{Uid, UnlinkatFlags, unlinkat};
 
-use crate::list::{nsfs_mounts, unescape};
-use crate::nsfs::{NsId, kind_named, parse_pid, proc_failure};
+use crate::nsfs::{
+    Kind, NsId, file_type_words, kind_named, ns_get_type, parse_pid,
+    proc_failure, reopen, require_proc,
+};
+use crate::walk::{o_path, open_dir, split};
 use crate::{Failure, Result, usage_error, words};
 
 pub const HELP_KEEP: &str = "\
@@ -25,13 +31,21 @@ freed, even when no process is left in it: `ch07-inspect enter PATH`
 joins it, `ch07-inspect list` shows it with 0 processes, and
 `ch07-inspect release PATH` lets it go.
 
-The mount must not land on a shared mount (as / is under systemd): it
-would propagate into other mount namespaces and keep the namespace
-alive there. When PATH's directory is on a shared mount, keep makes the
-directory a private mount point of its own first (bind on itself, then
-private), as ip netns does, and leaves it so after release (as
-/run/netns stays a mount point); when the directory is itself a shared
-mount point, keep refuses.
+Where PATH's directory is on a shared mount (/ under systemd, or
+/run/netns once `ip netns add` has run: ip makes it a shared mount
+point so that its names show in every mount namespace), the bind mount
+propagates to the peer mounts in other mount namespaces, exactly as
+ip's does; keep says so, and release's unmount propagates in the same
+way and takes every copy back. keep adds no other mount. So
+`keep PID net /run/netns/NAME` works beside ip: `ip netns exec NAME`,
+`ip netns list` and `ip netns delete NAME` work on it.
+
+PATH is walked once, from file descriptors: its directory is opened
+component by component, following only symbolic links owned by root
+(or by you), and the file is created and mounted on through that
+descriptor, so a user who owns a directory on the way cannot redirect
+the mount. Signals wait while the file is created and mounted; only
+SIGKILL can leave the empty file behind, and release removes it.
 
 Try: ch07-inspect keep PID uts /tmp/uts      (PID of a ch01-uts shell
      that ran `hostname bash`), exit that shell, then
@@ -43,55 +57,16 @@ ch07-inspect release: undo keep
 
 Usage: ch07-inspect release PATH
 
-Unmounts the namespace file at PATH and removes the file. The kernel
-frees the namespace once nothing else holds it: no process in it, no
-open file descriptor, no other bind mount, no child namespace.
+Unmounts the namespace file at PATH (lazily, as `ip netns delete`
+does, and in every peer mount namespace the mount propagated to) and
+removes the file. The kernel frees the namespace once nothing else
+holds it: no process in it, no open file descriptor, no other bind
+mount, no child namespace. A symbolic link at PATH is not followed. An
+empty file that an interrupted keep left (mode 0444, nothing mounted on
+it) is removed. Works on the names `ip netns add` makes, too.
 
 Try: ch07-inspect release /tmp/uts
 ";
-
-/// One line of /proc/self/mountinfo, the fields we need.
-struct MountEntry {
-    mount_point: PathBuf,
-    shared: Option<String>,
-}
-
-fn mount_table() -> Vec<MountEntry> {
-    let table =
-        std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    table
-        .lines()
-        .filter_map(|line| {
-            let (left, _) = line.split_once(" - ")?;
-            let fields: Vec<&str> = left.split_whitespace().collect();
-            Some(MountEntry {
-                mount_point: PathBuf::from(unescape(fields.get(4)?)),
-                // Optional fields such as `shared:1` follow field 6.
-                shared: fields
-                    .iter()
-                    .skip(6)
-                    .find(|f| f.starts_with("shared:"))
-                    .map(|f| f.to_string()),
-            })
-        })
-        .collect()
-}
-
-/// The mount that `dir` (absolute, canonical) is on: the last one in
-/// mountinfo with the longest mount point that contains it.
-fn mount_of(dir: &Path) -> Option<MountEntry> {
-    let mut best: Option<MountEntry> = None;
-    for entry in mount_table() {
-        let longer = best.as_ref().is_none_or(|b| {
-            entry.mount_point.as_os_str().len()
-                >= b.mount_point.as_os_str().len()
-        });
-        if dir.starts_with(&entry.mount_point) && longer {
-            best = Some(entry);
-        }
-    }
-    best
-}
 
 pub fn keep_command(args: Vec<OsString>) -> Result<u8> {
     let usage = "keep PID TYPE PATH";
@@ -100,137 +75,210 @@ pub fn keep_command(args: Vec<OsString>) -> Result<u8> {
         return Err(usage_error("keep needs PID, TYPE and PATH", usage));
     };
     let (pid, kind) = (parse_pid(pid)?, kind_named(kind)?);
-    let path = Path::new(path);
-
-    // ANCHOR: keep
-    let source = format!("/proc/{pid}/ns/{}", kind.name);
-    let id =
-        NsId::of_path(&source).map_err(|e| proc_failure(pid, &source, &e))?;
-    if path.symlink_metadata().is_ok() {
-        return Err(Failure::new(format!("{} exists", path.display())).hint(
-            "keep makes a new file: choose a new path, or `release` \
-                   the old one",
-        ));
+    require_proc()?;
+    let source_path = format!("/proc/{pid}/ns/{}", kind.name);
+    let source = File::open(&source_path)
+        .map_err(|e| proc_failure(pid, &source_path, &e))?;
+    let id = NsId::of_file(&source)
+        .map_err(|e| Failure::io(format!("cannot stat {source_path}"), &e))?;
+    let (parent, name) = split(path)?;
+    let dir = open_dir(&parent)?;
+    if let Some(existing) = stat_at(&dir, &name, path)? {
+        return Err(exists(path, &existing));
     }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let kept = {
+        // No signal may stop us between creating the file and mounting
+        // on it (SIGKILL still can: release removes what it leaves).
+        let _signals = BlockedSignals::new();
+        bind_namespace(&source, &source_path, kind, &dir, &name, path)?
     };
-    let dir = parent.canonicalize().map_err(|e| {
-        Failure::new(format!("cannot use directory {}: {e}", parent.display()))
-            .hint("create the directory first")
-    })?;
-    let made_private = make_private_if_shared(&dir)?;
-    let result = bind_namespace(&source, path);
-    if result.is_err() && made_private {
-        // Leave nothing behind: undo the mount point we made.
-        let _ = umount2(&dir, MntFlags::empty());
-    }
-    result?;
-    let kept = NsId::of_path(path).map_or(0, |id| id.ino);
-    println!(
-        "kept {}:[{}] of PID {pid} at {} (a bind mount of {source})",
+    outln!(
+        "kept {}:[{}] of PID {pid} at {path} (a bind mount of {source_path})",
         kind.name,
         id.ino,
-        path.display()
     );
-    println!(
-        "{} now has inode {kept}: the namespace outlives PID {pid}; enter \
-         it with `ch07-inspect enter {p}`, free it with `ch07-inspect \
-         release {p}`",
-        path.display(),
-        p = path.display()
+    outln!(
+        "{path} now has inode {}: the namespace outlives PID {pid}; enter \
+         it with `ch07-inspect enter {path}`, free it with `ch07-inspect \
+         release {path}`",
+        kept.st_ino
     );
+    if let Some(group) = propagation(&dir, &name) {
+        outln!(
+            "{path} is on a shared mount ({group}): the mount propagated to \
+             its peers in other mount namespaces, as `ip netns add`'s do; \
+             release takes it back from them too"
+        );
+    }
     Ok(0)
 }
 
-/// Creates the empty file and bind-mounts the namespace on it.
-fn bind_namespace(source: &str, path: &Path) -> Result<()> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o444)
-        .open(path)
-        .map_err(|e| {
-            Failure::new(format!("cannot create {}: {e}", path.display()))
+/// What keep says when PATH is there already.
+fn exists(path: &str, existing: &FileStat) -> Failure {
+    let failure = Failure::new(format!("{path} exists"));
+    if is_leftover(existing) {
+        failure.hint(
+            "an empty 0444 file: what a keep killed half-way leaves; \
+             `ch07-inspect release` removes it",
+        )
+    } else {
+        failure.hint(
+            "keep makes a new file: choose a new path, or `release` the \
+             old one",
+        )
+    }
+}
+
+// ANCHOR: keep
+/// Creates the empty file in the directory we walked and bind-mounts
+/// the namespace on it, both through descriptors: `/proc/self/fd/N`
+/// names exactly the file we opened, whatever its name means by now.
+/// On failure, the file goes again. Returns what PATH is now.
+fn bind_namespace(
+    source: &File,
+    source_path: &str,
+    kind: Kind,
+    dir: &OwnedFd,
+    name: &OsStr,
+    path: &str,
+) -> Result<FileStat> {
+    let flags = OFlag::O_CREAT
+        | OFlag::O_EXCL
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_RDONLY
+        | OFlag::O_CLOEXEC;
+    let file = openat(dir, name, flags, Mode::from_bits_truncate(0o444))
+        .map_err(|errno| {
+            Failure::errno(format!("cannot create {path}"), errno)
         })?;
     let bound = mount(
-        Some(source),
-        path,
+        Some(fd_path(source).as_str()),
+        fd_path(&file).as_str(),
         None::<&str>,
         MsFlags::MS_BIND,
         None::<&str>,
     );
     if let Err(errno) = bound {
-        let _ = std::fs::remove_file(path);
-        let failure = Failure::new(format!(
-            "cannot bind-mount {source} on {}: {errno}",
-            path.display()
-        ));
-        return Err(match errno {
-            Errno::EPERM if !Uid::effective().is_root() => {
-                failure.hint("mounting needs root: run with sudo")
-            }
-            Errno::EINVAL => failure.hint(
-                "a mount namespace cannot be kept inside itself or a newer \
-                 one: keep it from the host's mount namespace",
-            ),
-            _ => failure,
-        });
+        remove_if_same(dir, name, &file);
+        return Err(bind_failure(source_path, path, kind, errno));
     }
-    Ok(())
+    // Through the name, as anyone will see it: the namespace's inode.
+    fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        .map_err(|errno| Failure::errno(format!("cannot stat {path}"), errno))
 }
 // ANCHOR_END: keep
 
-// ANCHOR: private
-/// A bind mount on a shared mount propagates to every peer mount
-/// namespace, where `release` cannot reach it, and keeps the namespace
-/// alive there. Like `ip netns`, turn `dir` into a mount point of its
-/// own (a bind mount on itself) and make that one private.
-fn make_private_if_shared(dir: &Path) -> Result<bool> {
-    let Some(entry) = mount_of(dir) else {
-        return Ok(false);
-    };
-    let Some(shared) = entry.shared else {
-        return Ok(false);
-    };
-    if entry.mount_point == dir {
-        return Err(Failure::new(format!(
-            "{} is a shared mount point ({shared}): a bind mount in it \
-             would propagate to other mount namespaces",
-            dir.display()
-        ))
-        .hint(format!(
-            "make it private (`mount --make-private {}`), or keep the \
-             namespace in a directory that is not a mount point",
-            dir.display()
-        )));
+fn bind_failure(source: &str, path: &str, kind: Kind, errno: Errno) -> Failure {
+    let failure =
+        Failure::errno(format!("cannot bind-mount {source} on {path}"), errno);
+    match errno {
+        Errno::EPERM if !Uid::effective().is_root() => {
+            failure.hint("mounting needs root: run with sudo")
+        }
+        Errno::EINVAL if kind.name == "mnt" => failure.hint(
+            "a mount namespace cannot be kept inside itself or a newer \
+             one: keep it from the host's mount namespace",
+        ),
+        _ => failure,
     }
-    let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
-    mount(Some(dir), dir, None::<&str>, flags, None::<&str>).map_err(|e| {
-        Failure::new(format!("cannot bind {} on itself: {e}", dir.display()))
-    })?;
-    let private = MsFlags::MS_PRIVATE;
-    if let Err(e) =
-        mount(None::<&str>, dir, None::<&str>, private, None::<&str>)
-    {
-        let _ = umount2(dir, MntFlags::empty());
-        return Err(Failure::new(format!(
-            "cannot make {} private: {e}",
-            dir.display()
-        )));
-    }
-    println!(
-        "{} was on a shared mount ({} is {shared}): made it a private \
-         mount point of its own first, as ip netns does; it stays after \
-         release, as /run/netns does (`umount {}` removes it)",
-        dir.display(),
-        entry.mount_point.display(),
-        dir.display()
-    );
-    Ok(true)
 }
-// ANCHOR_END: private
+
+/// `/proc/self/fd/N`: a path that means exactly the open file `fd`.
+fn fd_path(fd: &impl AsFd) -> String {
+    format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd())
+}
+
+/// What `name` in `dir` is, without following a link; `None` if absent.
+fn stat_at(
+    dir: &OwnedFd,
+    name: &OsStr,
+    path: &str,
+) -> Result<Option<FileStat>> {
+    match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(stat) => Ok(Some(stat)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(errno) => Err(Failure::errno(format!("cannot stat {path}"), errno)),
+    }
+}
+
+/// Removes `name` from `dir` only while it is still the file `ours`.
+fn remove_if_same(dir: &OwnedFd, name: &OsStr, ours: &impl AsFd) -> bool {
+    let (Ok(now), Ok(mine)) = (
+        fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW),
+        fstat(ours),
+    ) else {
+        return false;
+    };
+    (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
+        && unlinkat(dir, name, UnlinkatFlags::NoRemoveDir).is_ok()
+}
+
+/// An empty regular file with mode 0444, owned by us: what keep leaves
+/// when SIGKILL ends it between creating the file and mounting on it.
+fn is_leftover(stat: &FileStat) -> bool {
+    let kind = SFlag::from_bits_truncate(stat.st_mode & libc::S_IFMT);
+    kind == SFlag::S_IFREG
+        && stat.st_size == 0
+        && stat.st_mode & 0o7777 == 0o444
+        && stat.st_uid == Uid::effective().as_raw()
+}
+
+/// The peer group (`shared:N`) of the mount at `name`, if it has one.
+fn propagation(dir: &OwnedFd, name: &OsStr) -> Option<String> {
+    let fd = openat(dir, name, o_path(), Mode::empty()).ok()?;
+    let mount_id = mount_id(&fd)?;
+    let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&mount_id.to_string()))?;
+    let (left, _) = line.split_once(" - ")?;
+    left.split_whitespace()
+        .skip(6)
+        .find(|f| f.starts_with("shared:"))
+        .map(Into::into)
+}
+
+/// The id of the mount that `fd` is on (statx STATX_MNT_ID, Linux 5.8).
+fn mount_id(fd: &OwnedFd) -> Option<u64> {
+    // SAFETY: statx is plain data; all zeroes is a valid value.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: the kernel fills `stx`, a live local of the right type; the
+    // empty path with AT_EMPTY_PATH means the fd itself.
+    let status = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    (status == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0)
+        .then_some(stx.stx_mnt_id)
+}
+
+/// Blocks every signal that can be blocked, until dropped.
+struct BlockedSignals(Option<SigSet>);
+
+impl BlockedSignals {
+    fn new() -> BlockedSignals {
+        let mut old = SigSet::empty();
+        let blocked = sigprocmask(
+            SigmaskHow::SIG_SETMASK,
+            Some(&SigSet::all()),
+            Some(&mut old),
+        );
+        BlockedSignals(blocked.ok().map(|()| old))
+    }
+}
+
+impl Drop for BlockedSignals {
+    fn drop(&mut self) {
+        if let Some(old) = &self.0 {
+            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(old), None);
+        }
+    }
+}
 
 // ANCHOR: release
 pub fn release_command(args: Vec<OsString>) -> Result<u8> {
@@ -239,30 +287,118 @@ pub fn release_command(args: Vec<OsString>) -> Result<u8> {
     let [path] = words.as_slice() else {
         return Err(usage_error("release needs one PATH", usage));
     };
-    let absolute = Path::new(path).canonicalize().map_err(|e| {
-        Failure::new(format!("cannot release {path}: {e}"))
-            .hint("`ch07-inspect list` shows kept namespaces with 0 processes")
+    require_proc()?;
+    let (parent, name) = split(path)?;
+    let dir = open_dir(&parent)?;
+    // O_NOFOLLOW: a link at PATH is not what keep made. The open
+    // crosses into the mount on PATH, if any: `fd` is its nsfs file.
+    let fd = openat(&dir, name.as_os_str(), o_path(), Mode::empty()).map_err(
+        |errno| {
+            let failure = Failure::errno(format!("cannot release {path}"), errno);
+            match errno {
+                Errno::ENOENT => failure.hint(
+                    "`ch07-inspect list` shows kept namespaces with 0 processes",
+                ),
+                _ => failure,
+            }
+        },
+    )?;
+    let stat = fstat(&fd).map_err(|errno| {
+        Failure::errno(format!("cannot stat {path}"), errno)
     })?;
-    let Some((_, id, kind)) = nsfs_mounts()
-        .into_iter()
-        .find(|(mount_point, _, _)| Path::new(mount_point) == absolute)
-    else {
+    let on_nsfs = fstatfs(&fd)
+        .map_err(|errno| {
+            Failure::errno(format!("cannot statfs {path}"), errno)
+        })?
+        .filesystem_type()
+        == NSFS_MAGIC;
+    if !on_nsfs {
+        return remove_leftover(&dir, &name, path, &stat);
+    }
+    let file = reopen(&fd).map_err(|errno| {
+        Failure::errno(format!("cannot open {path}"), errno)
+    })?;
+    let kind = ns_get_type(&file).map_err(|errno| {
+        Failure::errno(format!("{path}: NS_GET_NSTYPE"), errno)
+    })?;
+    drop(file);
+    // Detach exactly the mount we opened (our fd keeps it busy, so not
+    // MNT_DETACH would be EBUSY); the unmount propagates to its peers.
+    umount2(fd_path(&fd).as_str(), MntFlags::MNT_DETACH).map_err(|errno| {
+        let failure = Failure::errno(format!("cannot unmount {path}"), errno);
+        if errno == Errno::EPERM && !Uid::effective().is_root() {
+            failure.hint("unmounting needs root: run with sudo")
+        } else {
+            failure
+        }
+    })?;
+    drop(fd);
+    // The name now shows the empty file keep (or ip netns add) made.
+    let under = stat_at(&dir, &name, path)?;
+    let removed =
+        under.is_some_and(|under| {
+            SFlag::from_bits_truncate(under.st_mode & libc::S_IFMT)
+                == SFlag::S_IFREG
+        }) && unlinkat(&dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir)
+            .is_ok();
+    if !removed {
         return Err(Failure::new(format!(
-            "{path} is not a kept namespace (no nsfs mount on it)"
+            "unmounted, but {path} is no longer the file keep made: left it"
         ))
-        .hint("`grep nsfs /proc/self/mountinfo` lists the kept ones"));
-    };
-    umount2(&absolute, MntFlags::empty())
-        .map_err(|e| Failure::new(format!("cannot unmount {path}: {e}")))?;
-    std::fs::remove_file(&absolute).map_err(|e| {
-        Failure::new(format!("unmounted, but cannot remove {path}: {e}"))
-    })?;
-    println!(
+        .hint("look at it with `ls -l`; remove it by hand if it is yours"));
+    }
+    outln!(
         "released {}:[{}] from {path}: the kernel frees it once nothing \
          else holds it (a process, an open fd, another bind mount, a \
          child namespace)",
-        kind.name, id.ino
+        kind.name,
+        stat.st_ino
     );
     Ok(0)
 }
 // ANCHOR_END: release
+
+/// PATH has no namespace mounted on it: remove it only if it is what a
+/// keep killed half-way leaves, else refuse.
+fn remove_leftover(
+    dir: &OwnedFd,
+    name: &OsStr,
+    path: &str,
+    stat: &FileStat,
+) -> Result<u8> {
+    if is_leftover(stat) {
+        if let Err(errno) = unlinkat(dir, name, UnlinkatFlags::NoRemoveDir) {
+            return Err(Failure::errno(format!("cannot remove {path}"), errno));
+        }
+        outln!(
+            "removed {path}: an empty file that an interrupted keep left \
+             (nothing was mounted on it)"
+        );
+        return Ok(0);
+    }
+    Err(Failure::new(format!(
+        "{path} is not a kept namespace ({}, not an nsfs mount)",
+        file_type_words(stat.st_mode)
+    ))
+    .hint("`grep nsfs /proc/self/mountinfo` lists the kept ones"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_mount_namespace_gets_the_mount_namespace_hint_for_einval() {
+        let uts = kind_named("uts").unwrap();
+        let mnt = kind_named("mnt").unwrap();
+        let failure = bind_failure("/proc/1/ns/uts", "/x", uts, Errno::EINVAL);
+        assert_eq!(failure.hint_text(), None, "{failure}");
+        let failure = bind_failure("/proc/1/ns/mnt", "/x", mnt, Errno::EINVAL);
+        assert!(
+            failure
+                .hint_text()
+                .is_some_and(|h| h.contains("mount namespace")),
+            "{failure}"
+        );
+    }
+}

@@ -5,8 +5,12 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 
-use crate::nsfs::{KINDS, Kind, NsId, kind_named};
-use crate::{Result, usage_error, words};
+use nix::errno::Errno;
+
+use crate::nsfs::{
+    KINDS, Kind, NsId, kind_named, open_namespace, require_proc,
+};
+use crate::{Failure, Result, usage_error, words};
 
 pub const HELP_LIST: &str = "\
 ch07-inspect list: every namespace on the system, like lsns
@@ -16,7 +20,9 @@ Usage: ch07-inspect list [TYPE]
 There is no system call that lists namespaces: like lsns(8), we read
 /proc/PID/ns/* of every process and group the links by (type, inode).
 For each namespace: its inode, type, how many processes are in it, the
-lowest of their PIDs, that process's user and command line.
+lowest of their PIDs, that process's user and command line (control
+characters shown as \\xNN, as lsns does, so that a command line cannot
+fake a row; bytes that are not UTF-8 as U+FFFD).
 Namespaces that no process is in but a bind mount keeps alive (see
 `keep`) are listed with 0 processes and the mount's path.
 
@@ -61,6 +67,11 @@ impl Namespace {
         }
     }
 
+    /// `type:[inode]`, as the kernel names it.
+    pub fn describe(&self) -> String {
+        format!("{}:[{}]", self.kind.name, self.id.ino)
+    }
+
     /// Who the lowest PID is: "PID USER COMMAND".
     pub fn owner_text(&self) -> String {
         match (self.pids.first(), &self.mount) {
@@ -76,14 +87,19 @@ impl Namespace {
 // ANCHOR: list
 /// Every namespace that a process is in or a bind mount keeps, sorted
 /// by inode. Processes that vanish while we look are skipped, and so
-/// are those whose links we may not read (as lsns does).
-pub fn scan() -> Vec<Namespace> {
+/// are those whose links we may not read (as lsns does); any other
+/// failure to read /proc is an error, not an empty answer.
+pub fn scan() -> Result<Vec<Namespace>> {
     let mut found: BTreeMap<(NsId, Kind), Vec<i32>> = BTreeMap::new();
-    for pid in all_pids() {
+    for pid in all_pids()? {
         for kind in KINDS {
             let path = format!("/proc/{pid}/ns/{}", kind.name);
-            if let Ok(id) = NsId::of_path(&path) {
-                found.entry((id, kind)).or_default().push(pid);
+            match NsId::of_path(&path) {
+                Ok(id) => found.entry((id, kind)).or_default().push(pid),
+                Err(e) if gone_or_hidden(&e) => continue,
+                Err(e) => {
+                    return Err(Failure::io(format!("cannot stat {path}"), &e));
+                }
             }
         }
     }
@@ -97,7 +113,7 @@ pub fn scan() -> Vec<Namespace> {
         })
         .collect();
     // A bind-mounted namespace file is an "nsfs" mount in mountinfo.
-    for (path, id, kind) in nsfs_mounts() {
+    for (path, id, kind) in nsfs_mounts()? {
         if !namespaces.iter().any(|n| n.id == id && n.kind == kind) {
             namespaces.push(Namespace {
                 kind,
@@ -108,38 +124,70 @@ pub fn scan() -> Vec<Namespace> {
         }
     }
     namespaces.sort_by_key(|n| (n.id.ino, n.kind));
-    namespaces
+    Ok(namespaces)
+}
+
+/// True for the failures that mean "nothing to see here": the process
+/// exited (ENOENT, ESRCH), it is a zombie (its links point nowhere), or
+/// its links are not ours to read (EACCES, EPERM), as lsns skips them.
+pub fn gone_or_hidden(error: &std::io::Error) -> bool {
+    matches!(
+        Errno::from_raw(error.raw_os_error().unwrap_or(0)),
+        Errno::ENOENT | Errno::ESRCH | Errno::EACCES | Errno::EPERM
+    )
 }
 
 /// The PIDs in /proc, lowest first (kernel threads included, as lsns).
-fn all_pids() -> Vec<i32> {
-    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
+fn all_pids() -> Result<Vec<i32>> {
+    require_proc()?;
+    let failed = |e: std::io::Error| Failure::io("cannot list /proc", &e);
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").map_err(failed)? {
+        let name = entry.map_err(failed)?.file_name();
+        if let Some(pid) = name.to_str().and_then(|n| n.parse().ok()) {
+            pids.push(pid);
+        }
+    }
     pids.sort_unstable();
-    pids
+    Ok(pids)
 }
 
 /// The nsfs mounts of our mount namespace: (path, identity, type).
-pub fn nsfs_mounts() -> Vec<(String, NsId, Kind)> {
-    let table =
-        std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    table
-        .lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            if right.split_whitespace().next()? != "nsfs" {
-                return None;
+pub fn nsfs_mounts() -> Result<Vec<(String, NsId, Kind)>> {
+    require_proc()?;
+    let table = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| Failure::io("cannot read /proc/self/mountinfo", &e))?;
+    let mut mounts = Vec::new();
+    for line in table.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        if right.split_whitespace().next() != Some("nsfs") {
+            continue;
+        }
+        let Some(path) = left.split_whitespace().nth(4).map(unescape) else {
+            continue;
+        };
+        let file = match open_namespace(&path) {
+            Ok(file) => file,
+            // Hidden under another mount, gone, or out of our reach.
+            Err(f)
+                if matches!(
+                    f.os_error(),
+                    None | Some(Errno::ENOENT | Errno::EACCES | Errno::EPERM)
+                ) =>
+            {
+                continue;
             }
-            let path = unescape(left.split_whitespace().nth(4)?);
-            let file = File::open(&path).ok()?;
-            let kind = crate::nsfs::ns_get_type(&file).ok()?;
-            Some((path, NsId::of_file(&file).ok()?, kind))
-        })
-        .collect()
+            Err(f) => return Err(f),
+        };
+        let kind = crate::nsfs::ns_get_type(&file)
+            .map_err(|e| Failure::errno(format!("{path}: NS_GET_NSTYPE"), e))?;
+        let id = NsId::of_file(&file)
+            .map_err(|e| Failure::io(format!("cannot stat {path}"), &e))?;
+        mounts.push((path, id, kind));
+    }
+    Ok(mounts)
 }
 
 /// mountinfo writes space, tab, newline and backslash as octal `\040`.
@@ -173,17 +221,22 @@ pub fn list_command(args: Vec<OsString>) -> Result<u8> {
         [name] => Some(kind_named(name)?),
         _ => return Err(usage_error("too many arguments", usage)),
     };
-    println!(
+    let namespaces = scan()?;
+    outln!(
         "{:>10} {:<6} {:>6} {:>7} {:<8} COMMAND",
-        "NS", "TYPE", "NPROCS", "PID", "USER"
+        "NS",
+        "TYPE",
+        "NPROCS",
+        "PID",
+        "USER"
     );
-    for namespace in scan() {
+    for namespace in namespaces {
         if only.is_some_and(|kind| kind != namespace.kind) {
             continue;
         }
         let owner = namespace.owner_text();
         let mut owner = owner.splitn(3, ' ');
-        println!(
+        outln!(
             "{:>10} {:<6} {:>6} {:>7} {:<8} {}",
             namespace.id.ino,
             namespace.kind.name,
@@ -222,7 +275,7 @@ pub fn command_line(pid: i32) -> String {
     if words.is_empty() {
         crate::nsfs::comm(pid)
     } else {
-        words.join(" ")
+        crate::nsfs::escape(&words.join(" "))
     }
 }
 
@@ -232,17 +285,22 @@ pub fn limits_command(args: Vec<OsString>) -> Result<u8> {
     if !words(args, usage)?.is_empty() {
         return Err(usage_error("limits takes no arguments", usage));
     }
-    let namespaces = scan();
-    println!("{:<7} {:>10} {:>6}  SYSCTL FILE", "TYPE", "MAX", "NOW");
+    let namespaces = scan()?;
+    outln!("{:<7} {:>10} {:>6}  SYSCTL FILE", "TYPE", "MAX", "NOW");
     for kind in KINDS {
         let path = kind.limit_file();
-        let max = std::fs::read_to_string(&path)
-            .map(|text| text.trim().to_string())
-            .unwrap_or_else(|_| "?".into());
+        let max = match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().to_string(),
+            // An older kernel without this type has no such limit.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "-".into(),
+            Err(e) => {
+                return Err(Failure::io(format!("cannot read {path}"), &e));
+            }
+        };
         let now = namespaces.iter().filter(|n| n.kind == kind).count();
-        println!("{:<7} {max:>10} {now:>6}  {path}", kind.name);
+        outln!("{:<7} {max:>10} {now:>6}  {path}", kind.name);
     }
-    println!(
+    outln!(
         "MAX is per user namespace (and counts its descendants' too); \
          NOW counts the namespaces visible from here."
     );

@@ -24,6 +24,14 @@
 //!
 //! Each subcommand lives in its own module, one page of the book each.
 
+/// `println!` that never panics: when stdout is closed or full, the
+/// text is lost and the exit status stays (DESIGN: output never panics).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        nslab::output::stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod cost;
 mod enter;
 mod keep;
@@ -32,6 +40,7 @@ mod ns;
 mod nsfs;
 mod tree;
 mod unshare;
+mod walk;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -58,10 +67,13 @@ Commands:
   tree [PATH]            who owns whom and who is whose parent (ioctl_ns)
   limits                 /proc/sys/user/max_*_namespaces and how many exist
   enter PID|PATH [CMD]   run CMD (bash) in a process's namespaces (setns),
-                         like `nsenter --all`, or in one kept namespace
+                         like `nsenter --all`: as root of its user
+                         namespace (--preserve-credentials: as us)
   unshare TYPE... [-- CMD]
                          unshare(2) ourselves, then run CMD as our child
-  keep PID TYPE PATH     keep a namespace alive with a bind mount
+                         (the report goes to stderr)
+  keep PID TYPE PATH     keep a namespace alive with a bind mount, as
+                         `ip netns add` does (works in /run/netns)
   release PATH           undo keep: unmount and remove PATH
   cost [N]               microseconds to create and free each type
   help [COMMAND]         this help, or the help of COMMAND
@@ -69,8 +81,11 @@ Commands:
 Try: start `ch04-mount` in one terminal, then `ch07-inspect list`, and
 `ch07-inspect enter PID` with the PID of its shell.
 
+Output never panics: a full or closed stdout costs the text, not the
+exit status. A failure to read /proc is an error, never an empty list.
+
 Exit status: 0; 125 when the tool fails (no such PID, permission
-denied, bad arguments). `enter` and `unshare` exit with the command's
+denied, bad arguments, /proc unreadable). `enter` and `unshare` exit with the command's
 own status, 128+N when it is killed by signal N, 126 when it cannot be
 executed and 127 when it is not found.
 ";
@@ -82,11 +97,10 @@ pub use nslab::Failure;
 pub type Result<T> = std::result::Result<T, Failure>;
 
 fn main() -> ExitCode {
-    // `ch07-inspect list | head` must end quietly when head is done, as
-    // other Unix tools do, instead of failing to print (Rust ignores
-    // SIGPIPE by default).
-    // SAFETY: setting a default disposition installs no code.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // SIGPIPE stays ignored (Rust's default): a closed stdout costs the
+    // message, never the exit status (`keep ... | true` has mounted by
+    // the time it prints). The command of `enter`/`unshare` gets the
+    // disposition the tool inherited back (nslab::signals).
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match dispatch(args) {
         Ok(status) => ExitCode::from(status),
@@ -116,28 +130,43 @@ const COMMANDS: [Command; 10] = [
 
 fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<u8> {
     if args.is_empty() {
-        print!("{HELP}");
+        nslab::output::stdout(HELP);
         return Ok(0);
     }
     let name = args.remove(0);
     let name = name.to_str().unwrap_or("");
     if matches!(name, "-h" | "--help" | "help") {
         match args.first().and_then(|a| a.to_str()) {
-            None => print!("{HELP}"),
-            Some(sub) => print!("{}", find_command(sub)?.1),
+            None | Some("help" | "-h" | "--help") => {
+                nslab::output::stdout(HELP)
+            }
+            Some(sub) => nslab::output::stdout(find_command(sub)?.1),
         }
         return Ok(0);
     }
     let (_, help, run) = find_command(name)?;
-    // Options of the subcommand come first; `--help` there is its help.
-    if args
-        .first()
-        .is_some_and(|a| a == "-h" || a == "--help" || a == "help")
-    {
-        print!("{help}");
+    if args.first().is_some_and(|a| a == "help") || asks_for_help(name, &args) {
+        nslab::output::stdout(help);
         return Ok(0);
     }
     Ok(run(args)?)
+}
+
+/// `--help` among the options of a subcommand is its help: anywhere
+/// before `--` (`unshare uts --help`), but for `enter` only before its
+/// target, since what follows the target is the command's own
+/// (`enter PID ls --help`).
+fn asks_for_help(name: &str, args: &[OsString]) -> bool {
+    let is_help = |a: &&OsString| *a == "-h" || *a == "--help";
+    let mut options = args.iter().take_while(|a| *a != "--");
+    if name == "enter" {
+        let leading = args.iter().take_while(|a| {
+            a.to_str().is_some_and(|a| a.starts_with('-') && a != "--")
+        });
+        leading.into_iter().any(|a| is_help(&a))
+    } else {
+        options.any(|a| is_help(&a))
+    }
 }
 
 fn find_command(name: &str) -> Result<Command> {
@@ -156,20 +185,31 @@ fn find_command(name: &str) -> Result<Command> {
 }
 
 /// Splits the arguments of a subcommand that takes no options into
-/// plain words, refusing options and non-UTF-8 text.
+/// plain words, refusing options and non-UTF-8 text. A `--` ends the
+/// options, as everywhere: what follows is taken as it is (a PATH that
+/// starts with `-`).
 pub fn words(args: Vec<OsString>, usage: &str) -> Result<Vec<String>> {
-    args.into_iter()
-        .map(|arg| match arg.into_string() {
-            Ok(word) if word.starts_with('-') && word.len() > 1 => {
-                Err(usage_error(&format!("unknown option '{word}'"), usage))
-            }
-            Ok(word) => Ok(word),
-            Err(arg) => Err(usage_error(
+    let mut options_end = false;
+    let mut words = Vec::new();
+    for arg in args {
+        let word = arg.into_string().map_err(|arg| {
+            usage_error(
                 &format!("'{}' is not valid UTF-8", arg.display()),
                 usage,
-            )),
-        })
-        .collect()
+            )
+        })?;
+        if !options_end && word == "--" {
+            options_end = true;
+        } else if !options_end && word.starts_with('-') && word.len() > 1 {
+            return Err(usage_error(
+                &format!("unknown option '{word}'"),
+                usage,
+            ));
+        } else {
+            words.push(word);
+        }
+    }
+    Ok(words)
 }
 
 /// A mistake on the command line: what is wrong, and the usage line.

@@ -95,22 +95,26 @@ pub fn ns_command(args: Vec<OsString>) -> Result<u8> {
     let theirs = read_links(pid)?;
     let ours = read_links(0)?;
     let me = std::process::id();
-    println!(
+    let dangling = if crate::nsfs::is_zombie(pid) {
+        "gone: a zombie (it exited, its parent has not reaped it) is in \
+         no namespace"
+    } else {
+        "dangling: unshare(CLONE_NEWPID) without a child yet"
+    };
+    outln!(
         "namespaces of PID {pid} ({}), compared with ch07-inspect \
          (PID {me}):",
         comm(pid)
     );
-    println!("{:<18} {:>12}  SHARED", "TYPE", "INODE");
+    outln!("{:<18} {:>12}  SHARED", "TYPE", "INODE");
     for ((name, link), (_, mine)) in theirs.iter().zip(&ours) {
         let shared = match (link, mine) {
             (Link::Namespace(a), Link::Namespace(b)) if a == b => "yes",
             (Link::Namespace(_), _) => "no",
-            (Link::Dangling, _) => {
-                "dangling: unshare(CLONE_NEWPID) without a child yet"
-            }
+            (Link::Dangling, _) => dangling,
             (Link::Missing, _) => "this kernel has no such link",
         };
-        println!("{name:<18} {:>12}  {shared}", show(*link));
+        outln!("{name:<18} {:>12}  {shared}", show(*link));
     }
     Ok(0)
 }
@@ -126,12 +130,12 @@ pub fn diff_command(args: Vec<OsString>) -> Result<u8> {
     let (first, second) = (parse_pid(first)?, parse_pid(second)?);
     let a = read_links(first)?;
     let b = read_links(second)?;
-    println!(
+    outln!(
         "PID {first} ({}) and PID {second} ({}):",
         comm(first),
         comm(second)
     );
-    println!("{:<18} {:>12} {:>12}  SAME", "TYPE", first, second);
+    outln!("{:<18} {:>12} {:>12}  SAME", "TYPE", first, second);
     let (mut shared, mut different) = (Vec::new(), Vec::new());
     for ((name, x), (_, y)) in a.iter().zip(&b) {
         let same = matches!((x, y), (Link::Namespace(p), Link::Namespace(q))
@@ -140,10 +144,10 @@ pub fn diff_command(args: Vec<OsString>) -> Result<u8> {
             if same { &mut shared } else { &mut different }.push(*name);
         }
         let verdict = if same { "yes" } else { "no" };
-        println!("{name:<18} {:>12} {:>12}  {verdict}", show(*x), show(*y));
+        outln!("{name:<18} {:>12} {:>12}  {verdict}", show(*x), show(*y));
     }
-    println!("shared:    {}", list_or_none(&shared));
-    println!("different: {}", list_or_none(&different));
+    outln!("shared:    {}", list_or_none(&shared));
+    outln!("different: {}", list_or_none(&different));
     Ok(0)
 }
 // ANCHOR_END: diff

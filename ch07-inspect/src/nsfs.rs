@@ -2,12 +2,16 @@
 //! `/proc/PID/ns`, how to tell two namespaces apart, and `ioctl_ns(2)`.
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
+use nix::sys::stat::{Mode, SFlag, fstat};
+use nix::sys::statfs::{NSFS_MAGIC, PROC_SUPER_MAGIC, fstatfs, statfs};
+use nix::unistd::Uid;
 
 use crate::Failure;
 
@@ -120,20 +124,50 @@ impl NsId {
 }
 // ANCHOR_END: identity
 
+/// Fails unless procfs is mounted on /proc: without it (a chroot, a
+/// mount namespace that unmounted it) every answer would be empty.
+pub fn require_proc() -> Result<(), Failure> {
+    let mounted = statfs("/proc")
+        .is_ok_and(|fs| fs.filesystem_type() == PROC_SUPER_MAGIC);
+    if mounted {
+        return Ok(());
+    }
+    Err(
+        Failure::new("/proc is not mounted (no procfs at /proc)").hint(
+            "everything this tool shows comes from /proc: `mount -t proc proc \
+         /proc` (in a chroot or a new mount namespace)",
+        ),
+    )
+}
+
 /// Why a `/proc/PID/...` file could not be read, as a one-line error.
 pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
-    if !Path::new(&format!("/proc/{pid}")).exists() {
+    if let Err(no_proc) = require_proc() {
+        return no_proc;
+    }
+    if pid != 0 && !Path::new(&format!("/proc/{pid}")).exists() {
         return no_such_process(pid);
     }
     match Errno::from_raw(error.raw_os_error().unwrap_or(0)) {
-        errno @ (Errno::EACCES | Errno::EPERM) => Failure::new(format!(
-            "cannot read {path}: permission denied ({errno:?})"
-        ))
-        .hint(
-            "reading another user's namespaces needs the right to ptrace \
-             it: run as root (sudo)",
-        ),
-        _ => Failure::new(format!("cannot read {path}: {error}")),
+        errno @ (Errno::EACCES | Errno::EPERM) => {
+            let failure = Failure::new(format!(
+                "cannot read {path}: permission denied ({errno:?})"
+            ));
+            if Uid::effective().is_root() {
+                failure.hint(
+                    "we are root, and still the kernel's ptrace access \
+                     check refused: the process is in a user namespace \
+                     that ours does not own, or a security module (Yama \
+                     ptrace_scope, SELinux, AppArmor) forbids it",
+                )
+            } else {
+                failure.hint(
+                    "reading another user's namespaces needs the right to \
+                     ptrace it: run as root (sudo)",
+                )
+            }
+        }
+        errno => Failure::errno(format!("cannot read {path}"), errno),
     }
 }
 
@@ -142,6 +176,60 @@ pub fn no_such_process(pid: i32) -> Failure {
         "the process may have exited: `ps -e` lists the processes, and \
          `ch07-inspect list` the namespaces",
     )
+}
+
+/// What kind of file a `stat` mode is, in words.
+pub fn file_type_words(mode: libc::mode_t) -> &'static str {
+    match SFlag::from_bits_truncate(mode & libc::S_IFMT) {
+        SFlag::S_IFIFO => "a FIFO",
+        SFlag::S_IFCHR => "a character device",
+        SFlag::S_IFBLK => "a block device",
+        SFlag::S_IFDIR => "a directory",
+        SFlag::S_IFLNK => "a symbolic link",
+        SFlag::S_IFSOCK => "a socket",
+        _ => "a regular file",
+    }
+}
+
+// ANCHOR: open_namespace
+/// Opens `path` for `setns` and `ioctl_ns`, but only when it is a
+/// namespace file. `open(2)` for reading has side effects on some
+/// files: it blocks on a FIFO until a writer comes, and opens a device
+/// for real. An `O_PATH` open has none: it only looks the path up.
+/// When `fstatfs` says the file is on nsfs, we open it for reading
+/// through `/proc/self/fd` (setns and ioctl refuse an `O_PATH` fd).
+pub fn open_namespace(path: &str) -> Result<File, Failure> {
+    let not_found = |errno| {
+        Failure::errno(format!("cannot open {path}"), errno).hint(
+            "give a PID, a /proc/PID/ns/TYPE file or a file made by `keep`",
+        )
+    };
+    let fd =
+        nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(not_found)?;
+    let on_nsfs =
+        fstatfs(&fd).map_err(not_found)?.filesystem_type() == NSFS_MAGIC;
+    if !on_nsfs {
+        let what =
+            fstat(&fd).map_or("not on nsfs", |st| file_type_words(st.st_mode));
+        return Err(Failure::new(format!(
+            "{path} is not a namespace file ({what})"
+        ))
+        .hint("give a PID, a /proc/PID/ns/TYPE file, or a file made by `ch07-inspect keep`"));
+    }
+    reopen(&fd).map_err(not_found)
+}
+// ANCHOR_END: open_namespace
+
+/// Opens for reading the very file that an `O_PATH` descriptor names.
+pub fn reopen(fd: &impl AsFd) -> Result<File, Errno> {
+    let path = format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd());
+    nix::fcntl::open(
+        path.as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map(File::from)
 }
 
 /// Parses a PID argument.
@@ -156,9 +244,37 @@ pub fn parse_pid(text: &str) -> Result<i32, Failure> {
 /// The command name of a process (`/proc/PID/comm`), or "?" when it has
 /// gone.
 pub fn comm(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim_end().to_string())
-        .unwrap_or_else(|_| "?".into())
+    std::fs::read(format!("/proc/{pid}/comm")).map_or_else(
+        |_| "?".into(),
+        |c| escape(String::from_utf8_lossy(c.trim_ascii_end()).as_ref()),
+    )
+}
+
+/// A process's own words made safe to print, as lsns does: a control
+/// character (a newline that would fake a row) and the backslash become
+/// `\xNN`; bytes that are not UTF-8 were already shown as U+FFFD.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("\\x{byte:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when `pid` is a zombie: it has exited, and its parent has not
+/// reaped it yet. A zombie is in no namespace: its links point nowhere.
+pub fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
 
 // ANCHOR: ioctl
@@ -203,3 +319,16 @@ pub fn ns_get_owner_uid(ns: &File) -> Result<u32, Errno> {
     Ok(uid)
 }
 // ANCHOR_END: ioctl
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_shows_control_characters_and_backslashes_as_lsns_does() {
+        assert_eq!(escape("a\nb\tc"), "a\\x0ab\\x09c");
+        assert_eq!(escape("a\\x0a"), "a\\x5cx0a");
+        assert_eq!(escape("\u{85}"), "\\xc2\\x85");
+        assert_eq!(escape("héllo \u{fffd}"), "héllo \u{fffd}");
+    }
+}

@@ -6,10 +6,10 @@ use std::fs::File;
 
 use nix::errno::Errno;
 
-use crate::list::scan;
+use crate::list::{gone_or_hidden, scan};
 use crate::nsfs::{
     Kind, NS_GET_PARENT, NS_GET_USERNS, NsId, ns_get_fd, ns_get_owner_uid,
-    ns_get_type,
+    ns_get_type, open_namespace,
 };
 use crate::{Failure, Result, usage_error, words};
 
@@ -57,63 +57,88 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 // ANCHOR: tree
 /// Asks the kernel about every namespace we can find, following
 /// NS_GET_USERNS and NS_GET_PARENT to those no process is in.
-fn discover() -> BTreeMap<NsId, Node> {
+fn discover() -> Result<BTreeMap<NsId, Node>> {
+    let namespaces = scan()?;
     let mut labels = HashMap::new();
-    let mut queue: Vec<File> = Vec::new();
-    for namespace in scan() {
-        if let Ok(file) = namespace.open() {
-            let nprocs = namespace.pids.len();
-            let label = match namespace.pids.first() {
-                Some(_) => format!(
-                    "{nprocs} proc{}, lowest PID {}",
-                    if nprocs == 1 { "" } else { "s" },
-                    namespace.owner_text()
-                ),
-                None => namespace.owner_text(),
-            };
-            labels.insert(namespace.id, label);
-            queue.push(file);
-        }
+    for namespace in &namespaces {
+        let nprocs = namespace.pids.len();
+        let label = match namespace.pids.first() {
+            Some(_) => format!(
+                "{nprocs} proc{}, lowest PID {}",
+                if nprocs == 1 { "" } else { "s" },
+                namespace.owner_text()
+            ),
+            None => namespace.owner_text(),
+        };
+        labels.insert(namespace.id, label);
     }
     let mut nodes = BTreeMap::new();
-    while let Some(file) = queue.pop() {
-        let (Ok(id), Ok(kind)) = (NsId::of_file(&file), ns_get_type(&file))
-        else {
-            continue;
-        };
-        if nodes.contains_key(&id) {
-            continue;
+    for namespace in &namespaces {
+        // One namespace at a time: open, ask, close.
+        match namespace.open() {
+            Ok(file) => visit(file, &labels, &mut nodes)?,
+            Err(e) if gone_or_hidden(&e) => continue,
+            Err(e) => {
+                let what = format!("cannot open {}", namespace.describe());
+                return Err(Failure::io(what, &e));
+            }
         }
-        // Each answer is a new fd: keep it to ask about that one too.
-        let mut follow = |request| {
-            ns_get_fd(&file, request).and_then(|next| {
-                let next_id = NsId::of_file(&next).map_err(|_| Errno::EIO)?;
-                queue.push(next);
-                Ok(next_id)
-            })
-        };
-        let owner = follow(NS_GET_USERNS);
-        let parent = follow(NS_GET_PARENT);
-        let owner_uid = ns_get_owner_uid(&file).ok();
-        let label = labels.get(&id).cloned().unwrap_or_else(|| {
-            "no process in it: found through ioctl_ns".into()
-        });
-        nodes.insert(
-            id,
-            Node {
-                kind,
-                owner,
-                parent,
-                owner_uid,
-                label,
-            },
-        );
     }
-    nodes
+    Ok(nodes)
+}
+
+/// Asks about one namespace, then about its owner and its parent,
+/// depth first. Only the chain being walked is open (user namespaces
+/// nest at most 32 deep), never one fd per namespace.
+fn visit(
+    file: File,
+    labels: &HashMap<NsId, String>,
+    nodes: &mut BTreeMap<NsId, Node>,
+) -> Result<()> {
+    let id = NsId::of_file(&file)
+        .map_err(|e| Failure::io("cannot stat a namespace file", &e))?;
+    if nodes.contains_key(&id) {
+        return Ok(());
+    }
+    let kind = ns_get_type(&file)
+        .map_err(|e| Failure::errno(format!("NS_GET_NSTYPE on {id:?}"), e))?;
+    let name = format!("{}:[{}]", kind.name, id.ino);
+    // EPERM (beyond our scope) and EINVAL (no parent for this type) are
+    // answers; anything else (EMFILE) means we could not ask.
+    let ask = |request, words| match ns_get_fd(&file, request) {
+        Ok(next) => Ok(Ok(next)),
+        Err(errno @ (Errno::EPERM | Errno::EINVAL)) => Ok(Err(errno)),
+        Err(errno) => Err(Failure::errno(format!("{words} on {name}"), errno)),
+    };
+    let owner = ask(NS_GET_USERNS, "NS_GET_USERNS")?;
+    let parent = ask(NS_GET_PARENT, "NS_GET_PARENT")?;
+    let answer_id = |answer: &std::result::Result<File, Errno>| -> Result<std::result::Result<NsId, Errno>> {
+        match answer {
+            Ok(next) => NsId::of_file(next).map(Ok).map_err(|e| {
+                Failure::io(format!("cannot stat the answer for {name}"), &e)
+            }),
+            Err(errno) => Ok(Err(*errno)),
+        }
+    };
+    let node = Node {
+        kind,
+        owner: answer_id(&owner)?,
+        parent: answer_id(&parent)?,
+        owner_uid: ns_get_owner_uid(&file).ok(),
+        label: labels.get(&id).cloned().unwrap_or_else(|| {
+            "no process in it: found through ioctl_ns".into()
+        }),
+    };
+    nodes.insert(id, node);
+    drop(file);
+    for next in [owner, parent].into_iter().flatten() {
+        visit(next, labels, nodes)?;
+    }
+    Ok(())
 }
 
 fn draw_system_tree() -> Result<u8> {
-    let nodes = discover();
+    let nodes = discover()?;
     let is_user = |node: &Node| node.kind.name == "user";
     // The tops: user namespaces whose parent is beyond our reach.
     let roots: Vec<NsId> = nodes
@@ -124,7 +149,7 @@ fn draw_system_tree() -> Result<u8> {
         .map(|(id, _)| *id)
         .collect();
     for root in &roots {
-        println!("{}", describe(*root, &nodes[root]));
+        outln!("{}", describe(*root, &nodes[root]));
         draw_children(*root, &nodes, "");
     }
     let orphans: Vec<_> = nodes
@@ -134,9 +159,9 @@ fn draw_system_tree() -> Result<u8> {
         })
         .collect();
     if !orphans.is_empty() {
-        println!("owner not visible (NS_GET_USERNS refused):");
+        outln!("owner not visible (NS_GET_USERNS refused):");
         for (id, node) in orphans {
-            println!("  {}", describe(*id, node));
+            outln!("  {}", describe(*id, node));
         }
     }
     Ok(0)
@@ -161,7 +186,7 @@ fn draw_children(user: NsId, nodes: &BTreeMap<NsId, Node>, indent: &str) {
         } else {
             ("├─ ", "│  ")
         };
-        println!("{indent}{branch}{}", describe(**id, node));
+        outln!("{indent}{branch}{}", describe(**id, node));
         if node.kind.name == "user" {
             draw_children(**id, nodes, &format!("{indent}{more}"));
         }
@@ -212,27 +237,27 @@ fn explain(request: &str, errno: Errno) -> String {
 // ANCHOR: tree_file
 /// The four ioctls on one file, then its chain of owners and parents.
 fn explain_file(path: &str) -> Result<u8> {
-    let file = File::open(path).map_err(|e| {
-        Failure::new(format!("cannot open {path}: {e}"))
-            .hint("try /proc/PID/ns/TYPE, such as /proc/self/ns/user")
-    })?;
-    println!("{path}:");
+    // Refuses a FIFO, a device, anything not on nsfs, without opening it.
+    let file = open_namespace(path)?;
+    outln!("{path}:");
     let kind = ns_get_type(&file);
     match kind {
         Ok(kind) => {
-            println!(
+            outln!(
                 "  {:<17} {} ({})",
-                "NS_GET_NSTYPE", kind.name, kind.flag_name
+                "NS_GET_NSTYPE",
+                kind.name,
+                kind.flag_name
             )
         }
-        Err(e) => println!("  {:<17} {}", "NS_GET_NSTYPE", explain("", e)),
+        Err(e) => outln!("  {:<17} {}", "NS_GET_NSTYPE", explain("", e)),
     }
     let show = |request: &str, answer: std::result::Result<File, Errno>| {
         let text = match answer {
             Ok(ns) => name_of(&ns),
             Err(e) => explain(request, e),
         };
-        println!("  {request:<17} {text}");
+        outln!("  {request:<17} {text}");
     };
     show("NS_GET_USERNS", ns_get_fd(&file, NS_GET_USERNS));
     show("NS_GET_PARENT", ns_get_fd(&file, NS_GET_PARENT));
@@ -240,12 +265,12 @@ fn explain_file(path: &str) -> Result<u8> {
         Ok(uid) => uid.to_string(),
         Err(e) => explain("NS_GET_OWNER_UID", e),
     };
-    println!("  {:<17} {uid}", "NS_GET_OWNER_UID");
+    outln!("  {:<17} {uid}", "NS_GET_OWNER_UID");
     if kind.is_err() {
         return Ok(0);
     }
-    println!("chain up to the initial user namespace:");
-    println!("  {}", name_of(&file));
+    outln!("chain up to the initial user namespace:");
+    outln!("  {}", name_of(&file));
     // From the file to its owner, then from user namespace to parent.
     let mut current = file;
     let mut indent = String::from("  ");
@@ -261,19 +286,19 @@ fn explain_file(path: &str) -> Result<u8> {
                 let uid = ns_get_owner_uid(&next).map_or(String::new(), |u| {
                     format!(" (created by uid {u})")
                 });
-                println!("{indent}└ {verb} {}{uid}", name_of(&next));
+                outln!("{indent}└ {verb} {}{uid}", name_of(&next));
                 current = next;
                 indent.push_str("  ");
             }
             Err(Errno::EPERM) if is_user => {
-                println!(
+                outln!(
                     "{indent}  (the top: NS_GET_PARENT gives EPERM, this is \
                      the initial user namespace or the top of our scope)"
                 );
                 break;
             }
             Err(e) => {
-                println!("{indent}  ({})", explain("NS_GET_PARENT", e));
+                outln!("{indent}  ({})", explain("NS_GET_PARENT", e));
                 break;
             }
         }

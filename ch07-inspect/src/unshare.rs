@@ -5,7 +5,6 @@ use std::ffi::OsString;
 use nix::errno::Errno;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
-use nix::time::{ClockId, clock_gettime};
 use nix::unistd::{Gid, Uid, getpid};
 
 use crate::ns::{Link, read_links};
@@ -24,6 +23,9 @@ child. It shows the difference: after unshare(CLONE_NEWPID), our own
 /proc/self/ns/pid is unchanged, pid_for_children is a new namespace
 (dangling until a child is born), and the first child is PID 1 there.
 A time namespace behaves the same way (time vs time_for_children).
+The report (BEFORE and AFTER of each link) goes to stderr, before the
+fork, so that stdout is the command's alone; once the command has
+ended, pid_for_children names the PID namespace it was PID 1 of.
 
 TYPE: cgroup, ipc, mnt, net, pid, time, user, uts (several allowed).
 With user, root inside is mapped to our own uid and gid outside.
@@ -31,7 +33,7 @@ With mnt, / is made recursively private first, as in ch04.
 
 Options:
       --boottime SECS   with time: shift CLOCK_BOOTTIME (and /proc/uptime)
-                        of the child by SECS
+                        of the child by SECS (also --boottime=SECS)
       --monotonic SECS  with time: shift CLOCK_MONOTONIC by SECS
   -h, --help            print this help
 
@@ -68,14 +70,21 @@ fn parse(args: Vec<OsString>) -> Result<Options> {
                 USAGE,
             )
         })?;
+        // `--name=value` is `--name value`, as in getopt_long.
+        let (word, inline) = match word.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_string(), Some(OsString::from(value)))
+            }
+            _ => (word, None),
+        };
         match word.as_str() {
             "--" => {
                 options.command = args.collect();
                 break;
             }
             "--boottime" | "--monotonic" => {
-                let value = args
-                    .next()
+                let value = inline
+                    .or_else(|| args.next())
                     .and_then(|v| v.to_str()?.parse::<i64>().ok())
                     .ok_or_else(|| {
                         usage_error(
@@ -149,12 +158,18 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         set_time_offsets(options.boottime, options.monotonic)?;
     }
     let after = read_links(0)?;
-    println!(
-        "unshare({}) in ch07-inspect (PID {}):",
+    // The report goes to stderr: stdout belongs to the command
+    // (`unshare uts -- cat file | jq`). It is written here, before the
+    // fork: the child prints nothing while its signals are blocked.
+    let mut report = format!(
+        "unshare({}) in ch07-inspect (PID {}):\n",
         names.join(" | "),
         getpid()
     );
-    println!("{:<18} {:>12} {:>12}", "LINK", "BEFORE", "AFTER");
+    report.push_str(&format!(
+        "{:<18} {:>12} {:>12}\n",
+        "LINK", "BEFORE", "AFTER"
+    ));
     for ((name, old), (_, new)) in before.iter().zip(&after) {
         let base = name.trim_end_matches("_for_children");
         if !wants(base) {
@@ -169,8 +184,18 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
                 .to_string(),
             _ => "new".to_string(),
         };
-        println!("{name:<18} {:>12} {:>12}  {note}", show(*old), show(*new));
+        report.push_str(&format!(
+            "{name:<18} {:>12} {:>12}  {note}\n",
+            show(*old),
+            show(*new)
+        ));
     }
+    if wants("pid") {
+        report.push_str(
+            "our first child is born in the new PID namespace, as its PID 1\n",
+        );
+    }
+    nslab::output::stderr(&report);
     // The child is born in the new namespaces: in a new PID namespace,
     // it is PID 1, the namespace's init.
     let command = nslab::Options {
@@ -178,38 +203,24 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         ..Default::default()
     };
     let launch = nslab::Launch::new(TOOL, flags, command)?;
-    launch.fork(|_| {
-        first_child_report(wants("time"));
-        anyhow::Ok(())
-    })
-    // ANCHOR_END: unshare
-}
-
-/// Runs in the first child, before exec: where it is.
-fn first_child_report(time: bool) {
-    let links = read_links(0).unwrap_or_default();
-    let ino = |name: &str| {
-        links
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("?".into(), |(_, link)| show(*link))
-    };
-    let mut report =
-        format!("first child: getpid() = {}, pid:[{}]", getpid(), ino("pid"));
-    if time {
-        // The offsets apply to the clocks of processes in the namespace.
-        let secs = |clock| {
-            clock_gettime(clock)
-                .map_or(-1.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
-        };
-        report.push_str(&format!(
-            ", time:[{}], CLOCK_MONOTONIC {:.1} s, CLOCK_BOOTTIME {:.1} s",
-            ino("time"),
-            secs(ClockId::CLOCK_MONOTONIC),
-            secs(ClockId::CLOCK_BOOTTIME)
-        ));
+    let status = launch.fork(|_| anyhow::Ok(()))?;
+    if wants("pid") {
+        // Now that a child was born there, the link names the namespace.
+        let link = read_links(0)?
+            .into_iter()
+            .find(|(name, _)| *name == "pid_for_children")
+            .map_or(Link::Missing, |(_, link)| link);
+        nslab::output::say(
+            TOOL,
+            &format!(
+                "pid_for_children is now {}: the PID namespace our first \
+                 child was PID 1 of",
+                show(link)
+            ),
+        );
     }
-    println!("{report}");
+    Ok(status)
+    // ANCHOR_END: unshare
 }
 
 fn show(link: Link) -> String {

@@ -131,18 +131,65 @@ fn on_a_shared_root(script: &str) -> std::process::Output {
         .expect("cannot run unshare")
 }
 
+/// Mount lines of another process's mount namespace under `dir`.
+const PEER_MOUNTS: &str = "grep -c \" $D\" /proc/$PEER/mountinfo || :";
+
 #[test]
-fn keep_makes_a_shared_directory_a_private_mount_point() {
-    if !have_root("keep_makes_a_shared_directory_a_private_mount_point") {
+fn keep_and_release_on_a_shared_mount_leave_nothing_in_a_peer() {
+    if !have_root("keep_and_release_on_a_shared_mount_leave_nothing_in_a_peer")
+    {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let dir = ScratchDir::new();
+    // A peer mount namespace (its / is a peer of ours) sees the kept
+    // file while it is kept, as ip netns names are seen everywhere, and
+    // nothing at all after release: no self-bind of the directory is
+    // left behind in it.
+    let script = format!(
+        "D={d}; unshare -m --propagation unchanged sleep 1000 & PEER=$!; \
+         while [ \"$(readlink /proc/$PEER/ns/mnt)\" = \"$(readlink /proc/self/ns/mnt)\" ]; \
+         do sleep 0.01; done; \
+         \"$INSPECT\" keep $$ uts $D/uts >/dev/null || exit 1; \
+         echo during $({PEER_MOUNTS}); \
+         \"$INSPECT\" release $D/uts >/dev/null || exit 2; \
+         echo after $({PEER_MOUNTS}); echo here $(grep -c \" $D\" /proc/self/mountinfo); \
+         kill $PEER",
+        d = dir.0.display()
+    );
+    let out = on_a_shared_root(&script);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        nslab_testkit::stderr(&out)
+    );
+    assert_eq!(
+        text,
+        "during 1\nafter 0\nhere 0\n",
+        "{}",
+        nslab_testkit::stderr(&out)
+    );
+    assert!(!dir.0.join("uts").exists());
+    drop(dir);
+    before.assert_unchanged();
+}
+
+#[test]
+fn keep_says_that_a_shared_mount_propagates() {
+    if !have_root("keep_says_that_a_shared_mount_propagates") {
         return;
     }
     let _host = host_lock();
     let before = HostSnapshot::take();
     let dir = ScratchDir::new();
     let d = dir.0.display().to_string();
+    // The directory itself a shared mount point, as /run/netns after
+    // `ip netns add`: keep works there too.
     let script = format!(
-        "\"$INSPECT\" keep $$ uts {d}/uts && echo mounts: && \
-         grep ' {d}' /proc/self/mountinfo && \"$INSPECT\" release {d}/uts"
+        "mount --bind {d} {d} && mount --make-shared {d} && \
+         \"$INSPECT\" keep $$ uts {d}/uts && \"$INSPECT\" release {d}/uts"
     );
     let out = on_a_shared_root(&script);
     let text = stdout(&out);
@@ -152,62 +199,71 @@ fn keep_makes_a_shared_directory_a_private_mount_point() {
         nslab_testkit::stderr(&out)
     );
     assert!(
-        text.starts_with(&format!("{d} was on a shared mount (/ is shared:")),
+        text.contains(&format!("\n{d}/uts is on a shared mount (shared:"))
+            && text.contains("release takes it back from them too\n"),
         "{text}"
     );
-    let (_, mounts) = text.split_once("mounts:\n").unwrap();
-    let lines: Vec<Vec<&str>> = mounts
-        .lines()
-        .take_while(|l| !l.starts_with("released"))
-        .map(|l| l.split_whitespace().collect())
-        .collect();
-    // The directory became a mount point of its own, and not shared;
-    // the namespace file on it is not shared either.
-    let dir_mount = lines.iter().find(|w| w[4] == d).expect("dir mount");
-    let file_mount = lines
-        .iter()
-        .find(|w| w[4] == format!("{d}/uts"))
-        .expect("file mount");
-    for mount in [dir_mount, file_mount] {
-        assert!(!mount.iter().any(|w| w.starts_with("shared:")), "{text}");
-    }
-    assert!(file_mount.contains(&"nsfs"), "{text}");
-    assert!(text.contains("released uts:["), "{text}");
-    assert!(!Path::new(&format!("{d}/uts")).exists());
+    assert!(text.contains("\nreleased uts:["), "{text}");
     drop(dir);
     before.assert_unchanged();
 }
 
+/// Deletes a network namespace name of `ip netns` when dropped.
+struct NetnsName(String);
+
+impl Drop for NetnsName {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "delete", &self.0])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
 #[test]
-fn keep_refuses_a_shared_mount_point() {
-    if !have_root("keep_refuses_a_shared_mount_point") {
+fn keep_works_beside_ip_netns_before_and_after_ip_netns_add() {
+    if !have_root("keep_works_beside_ip_netns_before_and_after_ip_netns_add") {
         return;
     }
     let _host = host_lock();
     let before = HostSnapshot::take();
-    let dir = ScratchDir::new();
-    let d = dir.0.display().to_string();
+    let names: Vec<NetnsName> = (0..3)
+        .map(|_| NetnsName(nslab_testkit::unique("nslab")))
+        .collect();
+    let [a, b, c] = [&names[0].0, &names[1].0, &names[2].0];
+    // A /run of our own (shared, as systemd's), in a scratch mount
+    // namespace: the host's /run/netns is neither seen nor changed.
+    // State 1: /run/netns a plain directory; state 2: after `ip netns
+    // add`, a shared mount point of its own.
+    let keep_new_net = |name: &str| {
+        format!(
+            "\"$INSPECT\" unshare net -- sh -c \
+             '\"$INSPECT\" keep $$ net /run/netns/{name}' 2>/dev/null >/dev/null \
+             || echo keep {name} failed"
+        )
+    };
     let script = format!(
-        "mount --bind {d} {d} && mount --make-shared {d} && \
-         \"$INSPECT\" keep $$ uts {d}/uts; echo status $?; \
-         ls -A {d}; grep -c ' {d}/uts ' /proc/self/mountinfo"
+        "mount -t tmpfs nslab-run /run && mkdir /run/netns && \
+         {keep_a}; echo state1; ip netns list; \
+         ip netns exec {a} ip -o link | cut -d: -f2; \
+         ip netns add {b} && echo state2 $(findmnt -n -o PROPAGATION /run/netns); \
+         {keep_c}; ip netns list | sort; \
+         ip netns exec {c} ip -o link | cut -d: -f2; \
+         ip netns delete {c} && ip netns delete {a} && \
+         \"$INSPECT\" release /run/netns/{b} >/dev/null && \
+         echo left $(ls -A /run/netns | wc -l) $(grep -c nsfs /proc/self/mountinfo)",
+        keep_a = keep_new_net(a),
+        keep_c = keep_new_net(c),
     );
     let out = on_a_shared_root(&script);
-    let err = nslab_testkit::stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "ch07-inspect: {d} is a shared mount point (shared:"
-        )),
-        "{err}"
+    let text = stdout(&out);
+    let mut sorted = [a, b, c];
+    sorted.sort();
+    let expected = format!(
+        "state1\n{a}\n lo\nstate2 shared\n{}\n lo\nleft 0 0\n",
+        sorted.map(String::as_str).join("\n")
     );
-    assert!(
-        err.contains(&format!(
-            "\nhint: make it private (`mount --make-private {d}`)"
-        )),
-        "{err}"
-    );
-    // Status 125, no file, no mount.
-    assert_eq!(stdout(&out), "status 125\n0\n", "{err}");
-    drop(dir);
+    assert_eq!(text, expected, "{}", nslab_testkit::stderr(&out));
+    drop(names);
     before.assert_unchanged();
 }

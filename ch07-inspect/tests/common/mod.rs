@@ -23,6 +23,26 @@ pub fn inspect_ok(args: &[&str]) -> String {
     stdout(out.get_output())
 }
 
+/// Asserts a one-line error with a hint, exit status 125.
+pub fn assert_one_line_error(
+    out: &std::process::Output,
+    message: &str,
+    hint: &str,
+) {
+    let err = nslab_testkit::stderr(out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("ch07-inspect: ") && lines[0].contains(message),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("hint: ") && lines[1].contains(hint),
+        "{err}"
+    );
+}
+
 /// A program left running in the background: it prints `ready`, then
 /// waits for its stdin to close (a `read x` in the shell script).
 pub struct Background {
@@ -87,6 +107,70 @@ impl Drop for Background {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// A mount namespace of the test's own (private), held by a waiting
+/// process. Tools run in it through `nsenter -m`, which execs them (the
+/// PID is the tool's, for signals), so that their mounts never show in
+/// the host's mount table, where another crate's tests, run beside
+/// ours, compare it with a snapshot.
+pub struct ScratchMounts(Background);
+
+impl ScratchMounts {
+    pub fn new() -> ScratchMounts {
+        ScratchMounts(Background::start(
+            Path::new("unshare"),
+            &[
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "echo ready; read x || :",
+            ],
+        ))
+    }
+
+    /// `program args`, run in the scratch mount namespace.
+    pub fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new("nsenter");
+        command
+            .args(["-t", &self.0.pid().to_string(), "-m", "--"])
+            .arg(program)
+            .args(args);
+        command
+    }
+
+    /// `ch07-inspect args` in the scratch mount namespace.
+    pub fn inspect(&self, args: &[&str]) -> Command {
+        self.command(&bin("ch07-inspect"), args)
+    }
+
+    /// Runs `ch07-inspect args` there, asserts success, returns stdout.
+    pub fn inspect_ok(&self, args: &[&str]) -> String {
+        let out = self.inspect(args).output().expect("cannot run nsenter");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            nslab_testkit::stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    /// How many mounts the scratch namespace has at `path`.
+    pub fn mounts_at(&self, path: &str) -> usize {
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", self.0.pid()))
+            .expect("mountinfo")
+            .lines()
+            .filter(|l| l.split_whitespace().nth(4) == Some(path))
+            .count()
+    }
+}
+
+impl Default for ScratchMounts {
+    fn default() -> Self {
+        ScratchMounts::new()
     }
 }
 
