@@ -428,6 +428,16 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A test that fails half-way must not leave the tool running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Shell text that makes `sh` stop itself with SIGTERM: directly where the
 /// command is an ordinary process, and as PID 2 under `--init` where it
 /// would be PID 1 (which cannot be killed from inside its namespace).
