@@ -84,8 +84,26 @@ pub struct HostLock {
 
 /// The path of a chapter's binary, built by cargo for this test run.
 pub fn bin(name: &str) -> PathBuf {
+    // Keeps the constructor below in every test binary that runs a tool.
+    std::hint::black_box(&DEFAULT_SIGNALS);
     assert_cmd::cargo::cargo_bin(name)
 }
+
+/// Runs before the test harness, as a C constructor: a test process that
+/// was started with SIGINT or SIGQUIT ignored (a shell's background job
+/// is) would pass that on to every tool it runs, and the tools rightly
+/// keep what they inherit. The tests that check inheritance set up their
+/// own callers; all others start from the default.
+extern "C" fn default_interrupt_signals() {
+    for signal in [libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: SIG_DFL installs no code; this runs before any thread.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
+}
+
+#[used]
+#[unsafe(link_section = ".init_array")]
+static DEFAULT_SIGNALS: extern "C" fn() = default_interrupt_signals;
 
 /// A command that runs chapter `name` with `args`, with a timeout.
 pub fn chapter(name: &str, args: &[&str]) -> assert_cmd::Command {
