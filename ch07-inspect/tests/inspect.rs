@@ -105,7 +105,13 @@ fn namespaces(
 }
 
 fn lsns() -> BTreeMap<(u64, String), (u32, String)> {
-    let out = host("lsns", &["-r", "-n", "-o", "NS,TYPE,NPROCS,PID"]);
+    // lsns gives up when a process it is reading exits under it; on a
+    // busy machine that happens: ask again.
+    let args = ["-r", "-n", "-o", "NS,TYPE,NPROCS,PID"];
+    let out = (0..5)
+        .map(|_| std::process::Command::new("lsns").args(args).output())
+        .find_map(|out| out.ok().filter(|out| out.status.success()))
+        .unwrap_or_else(|| host("lsns", &args));
     namespaces(&stdout(&out), false)
 }
 

@@ -145,7 +145,18 @@ impl BinaryCopy {
         let dir = std::env::temp_dir().join(unique("nslab-bin"));
         std::fs::create_dir(&dir).expect("cannot create a temporary dir");
         let path = dir.join(name);
-        std::fs::copy(bin(name), &path).expect("cannot copy the binary");
+        // A hard link, or else a copy made by cp(1): never a file that
+        // this (multithreaded) process holds open for writing, which a
+        // child forked meanwhile by another test would inherit until its
+        // exec, so that executing the copy fails with ETXTBSY.
+        if std::fs::hard_link(bin(name), &path).is_err() {
+            let copied = Command::new("cp")
+                .arg(bin(name))
+                .arg(&path)
+                .status()
+                .expect("cannot run cp");
+            assert!(copied.success(), "cannot copy the binary");
+        }
         for file in [&dir, &path] {
             std::fs::set_permissions(
                 file,
