@@ -86,6 +86,7 @@ fn make_root_private() -> anyhow::Result<()> {
 }
 // ANCHOR_END: private
 
+// New in ch04-mount too: --root DIR, carried forward.
 // ANCHOR: pivot_root
 /// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
 fn pivot_into(dir: &Path) -> anyhow::Result<()> {

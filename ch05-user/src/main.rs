@@ -101,6 +101,7 @@ fn make_root_private() -> anyhow::Result<()> {
 }
 // ANCHOR_END: private
 
+// From ch04-mount, unchanged: --root DIR.
 // ANCHOR: pivot_root
 /// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
 fn pivot_into(dir: &Path) -> anyhow::Result<()> {
