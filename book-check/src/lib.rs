@@ -195,7 +195,7 @@ pub fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
 /// Turns a transcript into what must stay the same from run to run: the
 /// machine's hostname becomes `HOSTNAME`, large or compound numbers
 /// (PIDs of the host, inode numbers, times, addresses, durations) become
-/// `N`, terminal names `pts/N`, IPC keys `0xN`, and runs of blanks one
+/// `N`, terminal names `pts/N`, IPC keys `0xN`, a veth's peer `@ifN`, and runs of blanks one
 /// space (columns widen with their values). Small numbers stay: `echo $$`
 /// printing `1` is the point of a chapter, and so is `uid=0(root)`.
 pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
@@ -205,6 +205,8 @@ pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
             let line = replace_word(line, hostname, "HOSTNAME");
             let line = replace_after(&line, "pts/", |c| c.is_ascii_digit());
             let line = replace_after(&line, "0x", |c| c.is_ascii_hexdigit());
+            // A veth end names its peer's index: `eth0@if17`.
+            let line = replace_after(&line, "@if", |c| c.is_ascii_digit());
             // IPC ids are small numbers that grow with every queue.
             let volatile = ["Message queue id", "ipcrm", "msqid", "0xN"]
                 .iter()

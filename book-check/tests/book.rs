@@ -274,7 +274,8 @@ fn every_chapter_page_includes_its_own_sources() {
 
 /// The anchors that a chapter carries forward from the one that first
 /// has it: where two chapters have one, its lines must be the same.
-const CARRIED_FORWARD: [&str; 4] = ["clone", "run", "private", "map_root"];
+const CARRIED_FORWARD: [&str; 5] =
+    ["clone", "run", "private", "map_root", "pivot_root"];
 
 /// For each carried-forward anchor, the chapters whose source differs
 /// from the first chapter that has it, as messages.

@@ -67,6 +67,11 @@ mkdir -p "$out"
 # Readable by all: a session switches to the user nobody in its home.
 work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-transcripts.XXXXXX")
 chmod 755 "$work"
+# Root file systems for --root live in the checkout's target/, not in
+# TMPDIR: /tmp is often a nosuid tmpfs, which --root refuses.
+mkdir -p "${CARGO_TARGET_DIR:-$repo/target}"
+rootfs_base=$(mktemp -d "${CARGO_TARGET_DIR:-$repo/target}/nslab-transcripts-rootfs.XXXXXX")
+chmod 755 "$rootfs_base"
 pids=()
 cleanup() {
     local sock tty
@@ -83,6 +88,7 @@ cleanup() {
         tmux -S "$sock" kill-server 2>/dev/null || true
     done
     ((${#pids[@]} == 0)) || wait "${pids[@]}" 2>/dev/null || true
+    rm -rf "$rootfs_base"
     # A host queue that an interrupted ch02 session made and did not
     # remove.
     if [[ -s $work/ch02/queue ]]; then
@@ -376,6 +382,26 @@ session_ch04() {
     save ch04-mount
 }
 
+# A root file system made by make-rootfs.sh, reached from the session's
+# home as ./rootfs (a symlink: the directory is in $rootfs_base).
+make_rootfs() {
+    sh "$repo/ch04-mount/make-rootfs.sh" "$rootfs_base/$session" >/dev/null
+    ln -s "$rootfs_base/$session" "$home/rootfs"
+}
+
+session_ch04_root() {
+    make_rootfs
+    start
+    type_line 'ls rootfs'
+    type_line "ch04-mount --root rootfs -- /bin/sh -c 'mount -t proc proc /proc; ps; ls /'"
+    # The mount points inside: the new root and what was mounted in it.
+    type_line "ch04-mount --root rootfs -- /bin/sh -c 'mount -t proc proc /proc; cut -d\" \" -f5 /proc/self/mountinfo'"
+    type_line 'ch04-mount --root rootfs -- ls /home /work /usr/lib'
+    type_line 'ch04-mount --root rootfs/etc'
+    type_line 'ch03-pid --root rootfs'
+    save ch04-root
+}
+
 session_ch05() {
     start
     type_line 'id'
@@ -415,6 +441,25 @@ session_ch06() {
     type_line 'ip -br addr'
     type_line 'exit'
     save ch06-net
+}
+
+session_ch06_veth() {
+    # Two terminals: the container in the first, the host in the second.
+    start
+    type_line 'ch06-net --veth --map-root'
+    type_line 'ip -br -4 addr'
+    type_line 'ip route'
+    type_line 'ping -c1 10.199.0.1 | head -2'
+    second_terminal host
+    type_line 'ip -br -4 addr show veth-nslab0'
+    type_line 'ping -c1 10.199.0.2 | head -2'
+    win=nslab:main
+    type_line 'exit'
+    type_line 'ip link show veth-nslab0'
+    keep_screen ch06-veth
+    win=nslab:host
+    type_line 'ip -br link | grep -c veth-nslab'
+    save ch06-veth-host
 }
 
 session_ch06_nonroot() {
@@ -466,6 +511,16 @@ session_live_ch07() {
     save live/ch07-system
 }
 
+session_live_ch07_cgroup() {
+    # What /proc/self/cgroup shows depends on the host's cgroup layout
+    # (v2, v1 or hybrid) and on where the session runs: live/, not
+    # compared.
+    start
+    type_line 'cat /proc/self/cgroup'
+    type_line 'ch07-inspect unshare cgroup -- cat /proc/self/cgroup'
+    save live/ch07-cgroup
+}
+
 session_errors() {
     # Every error message the chapters print, as the troubleshooting
     # page lists them.
@@ -504,12 +559,15 @@ run ch02-ipc ch02
 run ch03-pid ch03
 run ch03-pid ch03_signals
 run ch04-mount ch04
+run ch04-mount ch04_root
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch06-net ch06
 run ch06-net ch06_nonroot
+run ch06-net ch06_veth
 run ch07-inspect ch07
 run ch07-inspect live_ch07
+run ch07-inspect live_ch07_cgroup
 run errors errors
 run errors errors_ch07
 

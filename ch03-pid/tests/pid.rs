@@ -162,3 +162,17 @@ fn a_hang_up_ends_pid1_at_once() {
     let (code, _) = running.wait(Duration::from_secs(5));
     assert_eq!(code, Some(128 + libc::SIGKILL));
 }
+
+#[test]
+fn root_needs_a_mount_namespace() {
+    // Not an option of ch03: it has no mount namespace to pivot in.
+    let out = chapter("ch03-pid", &["--root", "/", "--", "true"])
+        .assert()
+        .code(125);
+    let err = nslab_testkit::stderr(out.get_output());
+    assert_eq!(
+        err,
+        "ch03-pid: --root needs a mount namespace (ch04-mount on)\n\
+         hint: `ch03-pid --help` shows the usage\n"
+    );
+}

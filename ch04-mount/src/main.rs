@@ -1,31 +1,21 @@
 //! # ch04-mount: a mount table of its own, and a `/proc` that fits
 //!
-//! Step 4 of nslab adds **`CLONE_NEWNS`** (the first namespace, from
-//! 2002, hence its vague name) to the UTS, IPC and PID namespaces. The
-//! command gets a copy of the host's mount table; what it mounts or
-//! unmounts stays in that copy. That lets it mount a `/proc` for its own
-//! PID namespace, so `ps` shows only the container's processes.
-//!
-//! Try it (as root):
-//!
-//! ```text
-//! $ cargo run -p ch04-mount
-//! # mount -t proc proc /proc
-//! # ps -ef                      # only PID 1 (the shell) and ps
-//! # exit
-//! $ ps -ef | wc -l              # the host's /proc is untouched
-//! ```
-//!
-//! A copy is not enough on its own: where `/` is a *shared* mount (every
-//! systemd host), a mount made inside would propagate to the host. So
-//! the child first makes the whole tree private, before it mounts
-//! anything. PID 1's rules (`--init`, a second Ctrl-C) are as in ch03.
+//! Step 4 of nslab adds **`CLONE_NEWNS`** to the UTS, IPC and PID
+//! namespaces: the command gets a copy of the host's mount table, and
+//! what it mounts stays in the copy. So it can mount a `/proc` of its
+//! own PID namespace: `mount -t proc proc /proc; ps -ef` shows only the
+//! container. The child first makes the copy private (on systemd hosts
+//! `/` is shared, and a mount would propagate back). With `--root DIR`
+//! it then makes DIR its `/`, as a container runtime does (`sh
+//! ch04-mount/make-rootfs.sh DIR` makes one). PID 1 is as in ch03.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nix::mount::{MsFlags, mount};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
+use nix::unistd::{chdir, pivot_root};
 use nslab::{Chapter, Launch, Options};
 
 const CHAPTER: Chapter = Chapter {
@@ -72,9 +62,14 @@ fn run(options: Options) -> anyhow::Result<u8> {
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
-/// New in ch04: the child makes its copy of the mount tree private.
-fn setup_child(_launch: &Launch) -> anyhow::Result<()> {
-    make_root_private()
+/// New in ch04: the child makes its copy of the mount tree private,
+/// then, with --root DIR, makes DIR its `/`.
+fn setup_child(launch: &Launch) -> anyhow::Result<()> {
+    make_root_private()?;
+    match &launch.options().root {
+        Some(dir) => pivot_into(dir).context("--root"),
+        None => Ok(()),
+    }
 }
 // ANCHOR_END: setup
 
@@ -90,3 +85,25 @@ fn make_root_private() -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: private
+
+// New in ch04-mount too: --root DIR, carried forward.
+// ANCHOR: pivot_root
+/// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
+fn pivot_into(dir: &Path) -> anyhow::Result<()> {
+    // pivot_root(2) moves mounts, not directories: DIR must be a mount.
+    // Binding it onto itself (with what is below it: MS_REC) makes one.
+    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+    mount(Some(dir), dir, None::<&str>, bind, None::<&str>)
+        .context("cannot bind DIR onto itself")?;
+    // Not chroot(2), which moves only this process's `/` and leaves the
+    // host's tree mounted below (root can climb out): pivot_root moves the
+    // mount namespace's root. With ".", "." the old root lands on the new.
+    chdir(dir).context("cannot chdir to DIR")?;
+    pivot_root(".", ".").context("cannot pivot_root into DIR")?;
+    // The old root is still mounted on top of `/`: through it, the host's
+    // files would stay in reach. Detach it, with all its mounts.
+    umount2(".", MntFlags::MNT_DETACH).context("cannot detach the old /")?;
+    chdir("/").context("cannot chdir to the new /")?;
+    Ok(())
+}
+// ANCHOR_END: pivot_root

@@ -1,31 +1,18 @@
 //! # ch05-user: nobody inside, and no root needed outside
 //!
-//! Step 5 of nslab adds **`CLONE_NEWUSER`** to the UTS, IPC, PID and
-//! mount namespaces. A user namespace has its own user and group IDs;
-//! until a map says which outside ID an inside ID stands for, the
-//! command runs as the overflow user, `nobody` (65534).
-//!
-//! Try it (as root, or as any user: see below):
-//!
-//! ```text
-//! $ cargo run -p ch05-user
-//! $ id                          # uid=65534(nobody) gid=65534(nogroup)
-//! $ exit
-//! $ cargo run -p ch05-user -- --map-root
-//! # id                          # uid=0(root) gid=0(root)
-//! ```
-//!
-//! With `CLONE_NEWUSER` in the same `clone`, the kernel makes the user
-//! namespace first and the others under it, owned by it: so this is the
-//! first chapter that an ordinary user can run without `sudo`. And
-//! `--map-root` makes the command root inside while it stays you outside.
+//! Step 5 of nslab adds **`CLONE_NEWUSER`**: user and group IDs of its
+//! own. Until a map says which outside ID an inside ID stands for, the
+//! command is the overflow user, `nobody`. The user namespace is made
+//! first and owns the others, so any user can run this chapter; with
+//! `--map-root` the command is root inside and stays you outside.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nix::mount::{MsFlags, mount};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
-use nix::unistd::{Gid, Uid};
+use nix::unistd::{Gid, Uid, chdir, pivot_root};
 use nslab::{Chapter, Launch, Options};
 
 const CHAPTER: Chapter = Chapter {
@@ -79,20 +66,20 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
         let (uid, gid) = launch.outer_ids();
         map_root(uid, gid).context("--map-root")?;
     }
-    make_root_private()
+    make_root_private()?;
+    match &launch.options().root {
+        Some(dir) => pivot_into(dir).context("--root"),
+        None => Ok(()),
+    }
 }
 // ANCHOR_END: setup
 
 // New in ch05-user: its lesson, carried into ch06-net.
 // ANCHOR: map_root
 /// `--map-root`: uid and gid 0 inside stand for the invoking user's own
-/// uid and gid outside, read before `clone`. One line each: never more
-/// than we own. The child writes its own maps, as `unshare
-/// --map-root-user` does: `/proc/self` is certainly us, where
-/// `/proc/PID` can name another process when `/proc` belongs to another
-/// PID namespace. Without privilege the kernel requires setgroups(2) to
-/// be denied first, so that the new root cannot drop a group that was
-/// denying it access.
+/// uid and gid outside (one line each: never more than we own). The child
+/// writes its own maps (`/proc/self` is surely us), after denying
+/// setgroups(2), as the kernel requires without privilege.
 fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
     nslab::write_self("setgroups", "deny")?;
     nslab::write_self("gid_map", &format!("0 {gid} 1\n"))?;
@@ -113,3 +100,25 @@ fn make_root_private() -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: private
+
+// From ch04-mount, unchanged: --root DIR.
+// ANCHOR: pivot_root
+/// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
+fn pivot_into(dir: &Path) -> anyhow::Result<()> {
+    // pivot_root(2) moves mounts, not directories: DIR must be a mount.
+    // Binding it onto itself (with what is below it: MS_REC) makes one.
+    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+    mount(Some(dir), dir, None::<&str>, bind, None::<&str>)
+        .context("cannot bind DIR onto itself")?;
+    // Not chroot(2), which moves only this process's `/` and leaves the
+    // host's tree mounted below (root can climb out): pivot_root moves the
+    // mount namespace's root. With ".", "." the old root lands on the new.
+    chdir(dir).context("cannot chdir to DIR")?;
+    pivot_root(".", ".").context("cannot pivot_root into DIR")?;
+    // The old root is still mounted on top of `/`: through it, the host's
+    // files would stay in reach. Detach it, with all its mounts.
+    umount2(".", MntFlags::MNT_DETACH).context("cannot detach the old /")?;
+    chdir("/").context("cannot chdir to the new /")?;
+    Ok(())
+}
+// ANCHOR_END: pivot_root

@@ -1,31 +1,17 @@
 //! # ch06-net: a network stack of its own
 //!
-//! Step 6 of nslab adds **`CLONE_NEWNET`** to the user, UTS, IPC, PID
-//! and mount namespaces. A network namespace has its own interfaces,
-//! addresses, routes, firewall rules and sockets. A new one holds only a
-//! loopback interface, `lo`, and even that is down: the command is cut
-//! off until someone connects it (a veth pair, for example).
-//!
-//! Try it (as root, or as any user):
-//!
-//! ```text
-//! $ cargo run -p ch06-net
-//! $ ip addr                     # only lo, DOWN
-//! $ exit
-//! $ cargo run -p ch06-net -- --map-root
-//! # ip link set lo up && ping -c1 127.0.0.1
-//! ```
-//!
-//! Fallback tunnel devices such as `tunl0` or `sit0` may show up too:
-//! the kernel adds one to every new network namespace when their module
-//! is loaded on the host.
+//! Step 6 of nslab adds **`CLONE_NEWNET`**: interfaces, addresses,
+//! routes, firewall rules and sockets of its own. A new one holds only
+//! `lo`, down (and fallback tunnels such as `tunl0` where their modules
+//! are loaded). `--veth` (root only) runs a cable to the host.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nix::mount::{MsFlags, mount};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
-use nix::unistd::{Gid, Uid};
+use nix::unistd::{Gid, Uid, chdir, pivot_root};
 use nslab::{Chapter, Launch, Options};
 
 const CHAPTER: Chapter = Chapter {
@@ -50,7 +36,6 @@ const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUTS
     .union(CloneFlags::CLONE_NEWNET);
 // ANCHOR_END: flags
 
-// ANCHOR: run
 /// Starts the command in new namespaces and returns its exit status.
 fn run(options: Options) -> anyhow::Result<u8> {
     let launch = Launch::for_chapter(&CHAPTER, options)
@@ -68,32 +53,35 @@ fn run(options: Options) -> anyhow::Result<u8> {
     }
     .context("cannot create namespaces (clone)")?;
     // ANCHOR_END: clone
+    // ANCHOR: veth
+    // New in ch06: --veth, a cable to the host (cut when it is dropped).
+    let _cable = nslab::veth::connect(&launch, child)?;
+    // ANCHOR_END: veth
     Ok(launch.run(child)?)
 }
-// ANCHOR_END: run
 
 // ANCHOR: setup
 /// Runs in the child, inside the new namespaces, before the command.
-/// Nothing new for the network namespace: it starts with `lo`, down.
+/// Nothing new: the parent, not the child, sets up --veth (in `run`).
 fn setup_child(launch: &Launch) -> anyhow::Result<()> {
     if launch.options().map_root {
         let (uid, gid) = launch.outer_ids();
         map_root(uid, gid).context("--map-root")?;
     }
-    make_root_private()
+    make_root_private()?;
+    match &launch.options().root {
+        Some(dir) => pivot_into(dir).context("--root"),
+        None => Ok(()),
+    }
 }
 // ANCHOR_END: setup
 
 // From ch05-user, unchanged.
 // ANCHOR: map_root
 /// `--map-root`: uid and gid 0 inside stand for the invoking user's own
-/// uid and gid outside, read before `clone`. One line each: never more
-/// than we own. The child writes its own maps, as `unshare
-/// --map-root-user` does: `/proc/self` is certainly us, where
-/// `/proc/PID` can name another process when `/proc` belongs to another
-/// PID namespace. Without privilege the kernel requires setgroups(2) to
-/// be denied first, so that the new root cannot drop a group that was
-/// denying it access.
+/// uid and gid outside (one line each: never more than we own). The child
+/// writes its own maps (`/proc/self` is surely us), after denying
+/// setgroups(2), as the kernel requires without privilege.
 fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
     nslab::write_self("setgroups", "deny")?;
     nslab::write_self("gid_map", &format!("0 {gid} 1\n"))?;
@@ -114,3 +102,24 @@ fn make_root_private() -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: private
+// From ch04-mount, unchanged: --root DIR.
+// ANCHOR: pivot_root
+/// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
+fn pivot_into(dir: &Path) -> anyhow::Result<()> {
+    // pivot_root(2) moves mounts, not directories: DIR must be a mount.
+    // Binding it onto itself (with what is below it: MS_REC) makes one.
+    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+    mount(Some(dir), dir, None::<&str>, bind, None::<&str>)
+        .context("cannot bind DIR onto itself")?;
+    // Not chroot(2), which moves only this process's `/` and leaves the
+    // host's tree mounted below (root can climb out): pivot_root moves the
+    // mount namespace's root. With ".", "." the old root lands on the new.
+    chdir(dir).context("cannot chdir to DIR")?;
+    pivot_root(".", ".").context("cannot pivot_root into DIR")?;
+    // The old root is still mounted on top of `/`: through it, the host's
+    // files would stay in reach. Detach it, with all its mounts.
+    umount2(".", MntFlags::MNT_DETACH).context("cannot detach the old /")?;
+    chdir("/").context("cannot chdir to the new /")?;
+    Ok(())
+}
+// ANCHOR_END: pivot_root

@@ -3,11 +3,12 @@
 use std::error::Error;
 use std::ffi::OsString;
 use std::ops::Deref;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nix::sched::CloneFlags;
 
-use crate::{EXIT_TOOL_FAILED, failure, output};
+use crate::{EXIT_TOOL_FAILED, failure, output, rootfs};
 
 /// What a chapter is: its name, its flags, and the words it shows.
 pub struct Chapter {
@@ -32,6 +33,10 @@ pub struct Options {
     /// `--map-root` (with a user namespace): root inside is the invoking
     /// user outside.
     pub map_root: bool,
+    /// `--root DIR` (with a mount namespace): `pivot_root` into DIR.
+    pub root: Option<PathBuf>,
+    /// `--veth` (with a network namespace): a veth pair to the host.
+    pub veth: bool,
 }
 
 /// The outcome of parsing: run, or print the help.
@@ -42,7 +47,7 @@ pub enum Parsed {
 }
 
 /// The options each namespace brings, and where it first appears.
-const OPTIONS: [(&str, CloneFlags, &str); 2] = [
+const OPTIONS: [(&str, CloneFlags, &str); 4] = [
     (
         "--init",
         CloneFlags::CLONE_NEWPID,
@@ -52,6 +57,16 @@ const OPTIONS: [(&str, CloneFlags, &str); 2] = [
         "--map-root",
         CloneFlags::CLONE_NEWUSER,
         "a user namespace (ch05-user on)",
+    ),
+    (
+        "--root",
+        CloneFlags::CLONE_NEWNS,
+        "a mount namespace (ch04-mount on)",
+    ),
+    (
+        "--veth",
+        CloneFlags::CLONE_NEWNET,
+        "a network namespace (ch06-net on)",
     ),
 ];
 
@@ -83,7 +98,12 @@ pub fn parse(
         }
         match *name {
             "--init" => options.init = true,
-            _ => options.map_root = true,
+            "--map-root" => options.map_root = true,
+            "--root" => match args.next() {
+                Some(dir) if !dir.is_empty() => options.root = Some(dir.into()),
+                _ => return Err("--root needs a directory: --root DIR".into()),
+            },
+            _ => options.veth = true,
         }
     }
     options.command = args.collect();
@@ -115,6 +135,13 @@ where
             return ExitCode::from(EXIT_TOOL_FAILED);
         }
     };
+    // A bad --root DIR is refused before anything is made or said.
+    if let Some(dir) = &options.root
+        && let Err(error) = rootfs::check(dir, options.command.is_empty())
+    {
+        failure::report(name, chapter.namespaces, &error);
+        return ExitCode::from(EXIT_TOOL_FAILED);
+    }
     if options.command.is_empty() {
         output::say(name, chapter.welcome.trim_end());
     }
@@ -148,7 +175,7 @@ mod tests {
             Ok(Parsed::Run(Options {
                 command: args(&["sh", "-c", "--map-root"]),
                 init: true,
-                map_root: false,
+                ..Options::default()
             }))
         );
     }
@@ -160,8 +187,8 @@ mod tests {
             parsed,
             Ok(Parsed::Run(Options {
                 command: args(&["--init"]),
-                init: false,
                 map_root: true,
+                ..Options::default()
             }))
         );
     }
@@ -187,6 +214,42 @@ mod tests {
         assert_eq!(
             parse(uts, args(&["--map-root"])),
             Err("--map-root needs a user namespace (ch05-user on)".into())
+        );
+    }
+
+    #[test]
+    fn root_takes_a_directory() {
+        let all = ALL.union(CloneFlags::CLONE_NEWNS);
+        assert_eq!(
+            parse(all, args(&["--root", "-odd dir", "ls"])),
+            Ok(Parsed::Run(Options {
+                command: args(&["ls"]),
+                root: Some("-odd dir".into()),
+                ..Options::default()
+            }))
+        );
+        let missing = Err("--root needs a directory: --root DIR".into());
+        assert_eq!(parse(all, args(&["--root"])), missing);
+        assert_eq!(parse(all, args(&["--root", ""])), missing);
+        assert_eq!(
+            parse(CloneFlags::CLONE_NEWPID, args(&["--root", "/srv/r"])),
+            Err("--root needs a mount namespace (ch04-mount on)".into())
+        );
+    }
+
+    #[test]
+    fn veth_needs_a_network_namespace() {
+        let net = ALL.union(CloneFlags::CLONE_NEWNET);
+        assert_eq!(
+            parse(net, args(&["--veth"])),
+            Ok(Parsed::Run(Options {
+                veth: true,
+                ..Options::default()
+            }))
+        );
+        assert_eq!(
+            parse(ALL, args(&["--veth"])),
+            Err("--veth needs a network namespace (ch06-net on)".into())
         );
     }
 

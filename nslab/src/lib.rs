@@ -22,6 +22,8 @@
 //! | [`failure`] | a failure of the tool itself, one line, and the hint that says why | an `error` value |
 //! | [`proc_self`] | writing `/proc/self` files: the id maps of `--map-root` | `SysProcAttr.UidMappings`, written by the parent |
 //! | [`output`] | writes that never panic (closed or full stdout and stderr) | `fmt.Fprintln`, which returns the error |
+//! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone` (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
+//! | [`veth`] | `--veth`: a veth pair from the host to the child's network stack, over rtnetlink | nothing: Go programs use a netlink package |
 //!
 //! ## The command-line contract
 //!
@@ -31,7 +33,8 @@
 //!
 //! - No COMMAND: an interactive `bash` (or `sh` where there is no bash).
 //! - Options exist only where their namespace does: `--init` with a PID
-//!   namespace, `--map-root` with a user namespace.
+//!   namespace, `--root DIR` with a mount namespace, `--map-root` with a
+//!   user namespace, `--veth` with a network namespace.
 //! - Exit status, as `docker run` documents it: the command's own; 128+N
 //!   when it was killed by signal N; 125 when the tool itself failed; 126
 //!   when the command cannot be executed; 127 when it is not found.
@@ -70,7 +73,9 @@ pub mod launch;
 pub mod output;
 pub mod proc_self;
 pub mod reap;
+pub mod rootfs;
 pub mod signals;
+pub mod veth;
 
 pub use cli::{Chapter, Options, main};
 pub use failure::Failure;

@@ -728,3 +728,43 @@ macro_rules! contract_tests {
         }
     };
 }
+
+/// A minimal root file system for `--root`, made by
+/// `ch04-mount/make-rootfs.sh` in a fresh directory under `base` (a
+/// test's `CARGO_TARGET_TMPDIR`: on the checkout's file system, which is
+/// neither `nosuid` nor `noexec`, where `/tmp` may be), removed when
+/// dropped.
+pub struct Rootfs {
+    pub path: PathBuf,
+}
+
+impl Rootfs {
+    pub fn new(base: &str) -> Rootfs {
+        let path = std::path::Path::new(base).join(unique("nslab-rootfs"));
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ch04-mount/make-rootfs.sh");
+        let out = Command::new("sh")
+            .arg(&script)
+            .arg(&path)
+            .output()
+            .expect("cannot run sh");
+        assert!(
+            out.status.success(),
+            "{} failed (is busybox-static installed?): {}",
+            script.display(),
+            stderr(&out)
+        );
+        Rootfs { path }
+    }
+
+    /// The directory, as an argument.
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for Rootfs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

@@ -1,0 +1,71 @@
+//! `ch07-inspect unshare cgroup`: a cgroup namespace makes the cgroups
+//! the process is in at `unshare` time its roots. Inside, every line of
+//! `/proc/self/cgroup` ends in `/` (`0::/` for cgroup v2, and on a v1 or
+//! hybrid host every v1 hierarchy too), while another process's cgroup
+//! is shown relative to those roots: `/..` where it lies above them.
+
+use nslab_testkit::{TIMEOUT, bin, have_root, stdout};
+
+/// (hierarchy id and controllers, path) of each line in the text of
+/// `/proc/PID/cgroup` files, in order.
+fn cgroup_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let (id, rest) = line.split_once(':')?;
+            let (controllers, path) = rest.split_once(':')?;
+            id.parse::<u32>().ok()?;
+            path.starts_with('/')
+                .then(|| (format!("{id}:{controllers}"), path.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn unshare_cgroup_makes_its_own_cgroups_the_root() {
+    if !have_root("unshare_cgroup_makes_its_own_cgroups_the_root") {
+        return;
+    }
+    let script = "echo self; cat /proc/self/cgroup; \
+                  echo init; cat /proc/1/cgroup";
+    let out = nslab_testkit::assert_cmd::Command::new(bin("ch07-inspect"))
+        .args(["unshare", "cgroup", "--", "sh", "-c", script])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    let (_, inside) = text.split_once("\nself\n").expect("the marker");
+    let (self_inside, init_inside) = inside.split_once("\ninit\n").unwrap();
+    let self_inside = cgroup_lines(self_inside);
+    let init_inside = cgroup_lines(init_inside);
+    assert!(!self_inside.is_empty(), "{text}");
+    // Its own cgroups are the roots of the new namespace.
+    for (hierarchy, path) in &self_inside {
+        assert_eq!(path, "/", "{hierarchy}: {text}");
+    }
+    // cgroup v2 (the unified hierarchy, id 0) is shown as `0::/` where
+    // it is mounted, v2-only or hybrid.
+    let unified = std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+        .any(|line| line.starts_with("0::"));
+    if unified {
+        assert!(text.contains("\n0::/\n"), "{text}");
+    }
+    // Outside, this test is in the same cgroups as the command was.
+    // Where they are below the host's init's, init is now above the
+    // root: its path inside climbs out with `..`.
+    let self_outside =
+        cgroup_lines(&std::fs::read_to_string("/proc/self/cgroup").unwrap());
+    let init_outside =
+        cgroup_lines(&std::fs::read_to_string("/proc/1/cgroup").unwrap());
+    for (((hierarchy, mine), (_, init)), (_, init_in)) in
+        self_outside.iter().zip(&init_outside).zip(&init_inside)
+    {
+        if mine != init && mine.starts_with(init.as_str()) {
+            assert!(
+                init_in.starts_with("/.."),
+                "{hierarchy}: init at {init}, we at {mine}, inside {init_in}"
+            );
+        }
+    }
+}
