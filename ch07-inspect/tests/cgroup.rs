@@ -33,7 +33,8 @@ fn unshare_cgroup_makes_its_own_cgroups_the_root() {
         .assert()
         .success();
     let text = stdout(out.get_output());
-    let (_, inside) = text.split_once("\nself\n").expect("the marker");
+    // stdout is the command's alone: unshare reports on stderr.
+    let inside = text.strip_prefix("self\n").expect("the marker");
     let (self_inside, init_inside) = inside.split_once("\ninit\n").unwrap();
     let self_inside = cgroup_lines(self_inside);
     let init_inside = cgroup_lines(init_inside);
