@@ -421,8 +421,12 @@ fn list_escapes_control_characters_and_shows_bad_utf8_lossily() {
     assert_eq!(line, "ready\n");
     let uts = ns_inode(&child.id().to_string(), "uts").to_string();
     let text = inspect_ok(&["list", "uts"]);
-    let ours: Vec<&str> =
-        text.lines().filter(|l| l.contains("nslab")).collect();
+    // Its own namespace's rows only: other tests run processes whose
+    // command lines say nslab too.
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("{uts} ")))
+        .collect();
     assert_eq!(ours.len(), 1, "{text}");
     assert!(ours[0].starts_with(&format!("{uts} ")), "{text}");
     assert!(
@@ -431,7 +435,7 @@ fn list_escapes_control_characters_and_shows_bad_utf8_lossily() {
     );
     assert!(!text.lines().any(|l| l.ends_with("root fake")), "{text}");
     // lsns writes the newline the same way.
-    let lsns = stdout(&nslab_testkit::host("lsns", &["-t", "uts"]));
+    let lsns = common::lsns(&["-t", "uts"]);
     assert!(lsns.contains("nslab\\x0a4026531838 uts"), "{lsns}");
     drop(child.stdin.take());
     child.wait().unwrap();

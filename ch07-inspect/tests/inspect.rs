@@ -5,7 +5,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{Background, LINKS, inspect_ok, line_starting, ns_inode};
-use nslab_testkit::{bin, have_root, host, stdout};
+use nslab_testkit::{bin, have_root};
 
 /// ch04-mount with its own hostname and /proc, waiting for stdin.
 fn start_ch04() -> Background {
@@ -105,14 +105,8 @@ fn namespaces(
 }
 
 fn lsns() -> BTreeMap<(u64, String), (u32, String)> {
-    // lsns gives up when a process it is reading exits under it; on a
-    // busy machine that happens: ask again.
-    let args = ["-r", "-n", "-o", "NS,TYPE,NPROCS,PID"];
-    let out = (0..5)
-        .map(|_| std::process::Command::new("lsns").args(args).output())
-        .find_map(|out| out.ok().filter(|out| out.status.success()))
-        .unwrap_or_else(|| host("lsns", &args));
-    namespaces(&stdout(&out), false)
+    let out = common::lsns(&["-r", "-n", "-o", "NS,TYPE,NPROCS,PID"]);
+    namespaces(&out, false)
 }
 
 #[test]

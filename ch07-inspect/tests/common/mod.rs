@@ -234,3 +234,14 @@ pub const LINKS: [&str; 10] = [
     "user",
     "uts",
 ];
+
+/// What `lsns ARGS` prints. lsns gives up when a process that it is
+/// reading exits under it, which happens on a busy machine: ask again,
+/// up to five times.
+pub fn lsns(args: &[&str]) -> String {
+    (0..5)
+        .map(|_| Command::new("lsns").args(args).output())
+        .find_map(|out| out.ok().filter(|out| out.status.success()))
+        .map(|out| stdout(&out))
+        .unwrap_or_else(|| stdout(&nslab_testkit::host("lsns", args)))
+}
