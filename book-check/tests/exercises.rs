@@ -131,13 +131,7 @@ fn new_host_end(before: &[String]) -> String {
     now[0].clone()
 }
 
-fn host_ends() -> Vec<String> {
-    std::fs::read_dir("/sys/class/net")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.starts_with("veth-nslab"))
-        .collect()
-}
+use nslab_testkit::veth_host_ends as host_ends;
 
 /// ch06, "A cable to the host", exercise 1: deleting the host end
 /// deletes `eth0` too.

@@ -20,14 +20,7 @@ fn host_addresses_and_routes() -> String {
     ip(&["-4", "-o", "addr"]) + &ip(&["-4", "route", "show", "table", "all"])
 }
 
-/// The veth ends on the host.
-fn host_ends() -> Vec<String> {
-    std::fs::read_dir("/sys/class/net")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.starts_with("veth-nslab"))
-        .collect()
-}
+use nslab_testkit::veth_host_ends as host_ends;
 
 /// A container with `--veth` that has reported `eth0`'s address and
 /// pinged the host end, and waits for a line on stdin to end.

@@ -202,6 +202,15 @@ impl Drop for SharedDir {
     }
 }
 
+/// The host ends of the veth pairs that `ch06-net --veth` made.
+pub fn veth_host_ends() -> Vec<String> {
+    std::fs::read_dir("/sys/class/net")
+        .expect("cannot list /sys/class/net")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("veth-nslab"))
+        .collect()
+}
+
 /// The kernel's overflow uid and gid: what an unmapped id shows as.
 pub fn overflow_ids() -> (u32, u32) {
     let read = |file: &str| {
