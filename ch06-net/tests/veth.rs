@@ -177,3 +177,30 @@ fn veth_without_root_is_refused_with_a_hint() {
     assert_eq!(host_ends(), ends_before);
     before.assert_unchanged();
 }
+
+#[test]
+fn veth_configures_its_own_child_under_a_foreign_proc() {
+    if !have_root("veth_configures_its_own_child_under_a_foreign_proc") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let addresses_before = host_addresses_and_routes();
+    // Inside ch03-pid, /proc is still the host's: there the child's PID
+    // as the tool numbers it (2 or so) names some host process. The tool
+    // must still configure its own child's network, not that process's.
+    // A scratch network namespace stands in for the host's network.
+    let line = "ip link set lo up && \
+        $CH03 $CH06 --veth -- ip -o -4 addr show dev eth0";
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--net", "sh", "-c", line])
+        .env("CH03", bin("ch03-pid"))
+        .env("CH06", bin("ch06-net"))
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    assert!(text.contains(" 10.199.0.2/24 "), "{text}");
+    assert_eq!(host_addresses_and_routes(), addresses_before);
+    before.assert_unchanged();
+}

@@ -141,8 +141,23 @@ fn in_netns_of<T>(
         File::open(&path)
             .map_err(|e| Failure::io(format!("--veth: {path}"), &e))
     };
+    // `/proc/self` is always us where it exists; `/proc/PID` could name
+    // another process where /proc belongs to another PID namespace. A
+    // pidfd names our own child for certain (it is not reaped yet), and
+    // setns(2) takes one since Linux 5.8.
     let home = open("/proc/self/ns/net".into())?;
-    let there = open(format!("/proc/{child}/ns/net"))?;
+    // SAFETY: pidfd_open(2) takes a PID and flags and returns a new fd, or
+    // -1; it touches no memory of ours.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, child.as_raw(), 0) };
+    if raw < 0 {
+        return Err(Failure::errno(
+            "--veth: cannot open the child (pidfd_open)",
+            Errno::last(),
+        )
+        .hint("--veth needs Linux >= 5.8 (setns on a pidfd)"));
+    }
+    // SAFETY: `raw` is a descriptor that pidfd_open just made for us.
+    let there = unsafe { OwnedFd::from_raw_fd(raw as libc::c_int) };
     setns(&there, CloneFlags::CLONE_NEWNET).map_err(|errno| {
         Failure::errno("--veth: cannot enter the child's network", errno)
     })?;
