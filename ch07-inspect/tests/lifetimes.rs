@@ -75,6 +75,64 @@ fn list_finds_a_namespace_only_an_fd_holds_and_names_the_holder() {
 }
 
 #[test]
+fn tree_walks_a_namespace_only_an_fd_holds() {
+    if !have_root("tree_walks_a_namespace_only_an_fd_holds") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    // A UTS namespace owned by a new user namespace; only the UTS one is
+    // held by an fd, the user one only by what it owns.
+    let owner = owner(&["--user", "--map-root-user", "--uts"], "box");
+    let pid = owner.pid().to_string();
+    let (uts, user) = (ns_inode(&pid, "uts"), ns_inode(&pid, "user"));
+    let host_user = ns_inode("self", "user");
+    let holder = holder(owner.pid());
+    let held_by = holder.pid();
+    assert_eq!(owner.stop(), Some(0));
+
+    // The whole tree: the user namespace, found through NS_GET_USERNS
+    // on the fd-held one, under the initial one; the UTS one under it.
+    let text = inspect_ok(&["tree"]);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.contains(&format!(
+                "user:[{user}] parent user:[{host_user}], created by uid 0 \
+                 - no process in it: found through ioctl_ns"
+            ))
+        })
+        .unwrap_or_else(|| panic!("no user:[{user}] in\n{text}"));
+    let next = lines.get(at + 1).copied().unwrap_or("");
+    assert!(
+        next.contains(&format!(
+            "└─ uts:[{uts}] - (held by fd 3 of PID {held_by}: sh -c "
+        )),
+        "{text}"
+    );
+    assert!(
+        next.find("uts:[").unwrap() > lines[at].find("user:[").unwrap(),
+        "{text}"
+    );
+
+    // The chain from the fd up: owned by the user namespace, its parent.
+    let fd = format!("/proc/{held_by}/fd/3");
+    let text = inspect_ok(&["tree", &fd]);
+    assert_eq!(
+        line_starting(&text, "NS_GET_USERNS")[1],
+        format!("user:[{user}]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("└ child of user:[{host_user}]")),
+        "{text}"
+    );
+    assert_eq!(holder.stop(), Some(0));
+    before.assert_unchanged();
+}
+
+#[test]
 fn a_child_user_namespace_keeps_its_parent_after_its_last_process_exits() {
     if !have_root(
         "a_child_user_namespace_keeps_its_parent_after_its_last_process_exits",
