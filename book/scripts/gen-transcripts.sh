@@ -502,6 +502,91 @@ session_ch07() {
     save ch07-inspect
 }
 
+# How a namespace outlives its processes: one session per case.
+
+session_ch07_fd() {
+    # An open fd: a container's UTS namespace, held by `cat 3<` on a
+    # second terminal after the container has exited.
+    start
+    type_line 'tty'
+    local first second
+    first=$(terminal)
+    type_line 'ch01-uts'
+    type_line 'hostname box'
+    second_terminal holder
+    second=$(terminal)
+    type_and_go "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch01-uts)\"); echo \$PID; cat 3</proc/\$PID/ns/uts"
+    wait_until "pgrep -t $second -x cat >/dev/null"
+    win=nslab:main
+    type_line 'exit'
+    type_line "HOLDER=\$(pgrep -t $second -x cat); echo \$HOLDER"
+    type_line 'ch07-inspect list uts | grep -w -e NS -e $HOLDER'
+    type_line 'ch07-inspect enter /proc/$HOLDER/fd/3 hostname'
+    win=nslab:holder
+    press_then_prompt C-c
+    keep_screen ch07-fd-holder
+    win=nslab:main
+    type_line 'ch07-inspect list uts | grep -w $HOLDER || echo "no longer listed"'
+    save ch07-fd
+}
+
+session_ch07_parent() {
+    # A child user namespace keeps its parent: sh, alone in a new user
+    # namespace, starts a process in a child one and exits.
+    start
+    type_line "PID=\$(unshare --user --map-root-user sh -c 'unshare --user sleep 1000 >/dev/null 2>&1 & echo \$!'); echo \$PID"
+    type_line 'ch07-inspect list user | grep -w -e NS -e $PID'
+    type_line 'ch07-inspect tree /proc/$PID/ns/user'
+    type_line 'kill $PID'
+    save ch07-parent
+}
+
+session_ch07_children() {
+    # pid_for_children: a shell that unshared its PID namespace, before
+    # and after its first child, looked at from a second terminal.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_line "unshare --pid env PS1='host# ' bash --norc"
+    second_terminal inspector
+    type_line "PID=\$(pgrep -n -t $first -x bash); echo \$PID"
+    type_line 'ch07-inspect ns $PID | grep pid'
+    win=nslab:main
+    type_line "sh -c 'echo \$\$'"
+    win=nslab:inspector
+    type_line 'ch07-inspect ns $PID | grep pid'
+    type_line 'ch07-inspect list pid | grep -w -e NS -e $PID'
+    win=nslab:main
+    type_line "sh -c 'echo \$\$'"
+    type_line 'exit'
+    keep_screen ch07-children
+    win=nslab:inspector
+    type_line 'ch07-inspect list pid | grep -w $PID || echo "no longer listed"'
+    save ch07-children-inspector
+}
+
+session_ch07_mounts() {
+    # A proc mount keeps its PID namespace; an mqueue mount does not
+    # keep its IPC namespace. The limits, set to 1 in a throwaway user
+    # namespace, tell whether one is still alive: a second is refused.
+    start
+    type_line 'unshare --user --map-root-user --mount bash'
+    type_line 'echo 1 >/proc/sys/user/max_pid_namespaces'
+    type_line 'mount -t tmpfs none /mnt; mkdir /mnt/proc /mnt/mq'
+    type_line 'unshare --pid --fork mount -t proc proc /mnt/proc'
+    type_line 'ls -d /mnt/proc/[0-9]*'
+    type_line 'unshare --pid --fork true'
+    type_line 'umount /mnt/proc'
+    type_line "until unshare --pid --fork true 2>/dev/null; do :; done; echo 'a second one'"
+    type_line 'echo 1 >/proc/sys/user/max_ipc_namespaces'
+    type_line "unshare --ipc sh -c 'mount -t mqueue none /mnt/mq && : >/mnt/mq/queue'"
+    type_line 'ls /mnt/mq'
+    type_line "until unshare --ipc true 2>/dev/null; do :; done; echo 'a second one'"
+    type_line 'exit'
+    save ch07-mounts
+}
+
 session_live_ch07() {
     # Whole-system views: what they list depends on everything that
     # runs on the machine, and cost measures time. Recorded, but in
@@ -568,6 +653,10 @@ run ch06-net ch06
 run ch06-net ch06_nonroot
 run ch06-net ch06_veth
 run ch07-inspect ch07
+run ch07-inspect ch07_fd
+run ch07-inspect ch07_parent
+run ch07-inspect ch07_children
+run ch07-inspect ch07_mounts
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors

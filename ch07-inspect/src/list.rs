@@ -8,7 +8,8 @@ use std::os::unix::fs::MetadataExt;
 use nix::errno::Errno;
 
 use crate::nsfs::{
-    KINDS, Kind, NsId, kind_named, open_namespace, require_proc,
+    KINDS, Kind, LINKS, NsId, kind_named, open_namespace, open_nsfs,
+    require_proc,
 };
 use crate::{Failure, Result, usage_error, words};
 
@@ -23,8 +24,11 @@ For each namespace: its inode, type, how many processes are in it, the
 lowest of their PIDs, that process's user and command line (control
 characters shown as \\xNN, as lsns does, so that a command line cannot
 fake a row; bytes that are not UTF-8 as U+FFFD).
-Namespaces that no process is in but a bind mount keeps alive (see
-`keep`) are listed with 0 processes and the mount's path.
+Namespaces that no process is in are listed with 0 processes and what
+keeps them alive: a bind mount (see `keep`) and its path, an open file
+descriptor (found in /proc/PID/fd) and the process that holds it, or
+the pid_for_children (time_for_children) link of a process, whose next
+child will be born in it.
 
 TYPE is one of cgroup, ipc, mnt, net, pid, time, user, uts.
 
@@ -45,26 +49,51 @@ Setting a limit to 0 forbids that type: `sysctl user.max_net_namespaces=0`.
 Try: ch07-inspect limits
 ";
 
+/// What keeps alive a namespace that no process is in.
+pub enum Holder {
+    /// An nsfs bind mount at this path (see `keep`).
+    Mount(String),
+    /// Open file descriptors: (PID, fd), lowest PID and fd first.
+    Fds(Vec<(i32, i32)>),
+    /// The `pid_for_children` or `time_for_children` link of these
+    /// processes, lowest PID first: the namespace their next child
+    /// will be born in.
+    ForChildren(&'static str, Vec<i32>),
+}
+
 /// One namespace found on the system.
 pub struct Namespace {
     pub kind: Kind,
     pub id: NsId,
     /// The processes in it, lowest PID first.
     pub pids: Vec<i32>,
-    /// Where a bind mount keeps it alive, for one without processes.
-    pub mount: Option<String>,
+    /// What keeps it alive, for one without processes.
+    pub held: Option<Holder>,
 }
 
 impl Namespace {
-    /// Opens the namespace, through a process or its bind mount.
+    /// Opens the namespace, through a process, its bind mount or the fd
+    /// that holds it. What we found may have gone since (the process
+    /// exited, the fd was closed and its number reused for a FIFO):
+    /// only a namespace file with the same identity is opened.
     pub fn open(&self) -> std::io::Result<File> {
-        match (self.pids.first(), &self.mount) {
-            (Some(pid), _) => {
-                File::open(format!("/proc/{pid}/ns/{}", self.kind.name))
+        let path = match (self.pids.first(), &self.held) {
+            (Some(pid), _) => format!("/proc/{pid}/ns/{}", self.kind.name),
+            (None, Some(Holder::Mount(path))) => path.clone(),
+            (None, Some(Holder::Fds(fds))) => {
+                let (pid, fd) = fds[0];
+                format!("/proc/{pid}/fd/{fd}")
             }
-            (None, Some(path)) => File::open(path),
-            (None, None) => Err(std::io::ErrorKind::NotFound.into()),
+            (None, Some(Holder::ForChildren(link, pids))) => {
+                format!("/proc/{}/ns/{link}", pids[0])
+            }
+            (None, None) => return Err(std::io::ErrorKind::NotFound.into()),
+        };
+        let file = open_nsfs(&path)?;
+        if NsId::of_file(&file)? != self.id {
+            return Err(std::io::ErrorKind::NotFound.into());
         }
+        Ok(file)
     }
 
     /// `type:[inode]`, as the kernel names it.
@@ -72,35 +101,76 @@ impl Namespace {
         format!("{}:[{}]", self.kind.name, self.id.ino)
     }
 
-    /// Who the lowest PID is: "PID USER COMMAND".
+    /// Who the lowest PID is: "PID USER COMMAND"; for a namespace
+    /// without processes, "- - (what holds it)".
     pub fn owner_text(&self) -> String {
-        match (self.pids.first(), &self.mount) {
-            (Some(&pid), _) => {
+        match self.pids.first() {
+            Some(&pid) => {
                 format!("{pid} {} {}", user_of(pid), command_line(pid))
             }
-            (None, Some(path)) => format!("- - (bind mount at {path})"),
-            (None, None) => "- - -".into(),
+            None => format!("- - {}", self.holder_text()),
+        }
+    }
+
+    /// What keeps a namespace without processes alive, in words.
+    pub fn holder_text(&self) -> String {
+        let more = |n: usize, what: &str| match n {
+            0 => String::new(),
+            1 => format!(" and 1 more {what}"),
+            n => format!(" and {n} more {what}s"),
+        };
+        match &self.held {
+            Some(Holder::Mount(path)) => format!("(bind mount at {path})"),
+            Some(Holder::Fds(fds)) => {
+                let (pid, fd) = fds[0];
+                format!(
+                    "(held by fd {fd} of PID {pid}: {}{})",
+                    command_line(pid),
+                    more(fds.len() - 1, "fd")
+                )
+            }
+            Some(Holder::ForChildren(link, pids)) => format!(
+                "({link} of PID {}: {}{})",
+                pids[0],
+                command_line(pids[0]),
+                more(pids.len() - 1, "process")
+            ),
+            None => "-".into(),
         }
     }
 }
 
 // ANCHOR: list
-/// Every namespace that a process is in or a bind mount keeps, sorted
-/// by inode. Processes that vanish while we look are skipped, and so
-/// are those whose links we may not read (as lsns does); any other
+/// Every namespace that a process is in, or that a bind mount, an open
+/// fd or a `*_for_children` link keeps alive without one, sorted by
+/// inode. Processes that vanish while we look are skipped, and so are
+/// those whose links and fds we may not read (as lsns does); any other
 /// failure to read /proc is an error, not an empty answer.
 pub fn scan() -> Result<Vec<Namespace>> {
+    let pids = all_pids()?;
     let mut found: BTreeMap<(NsId, Kind), Vec<i32>> = BTreeMap::new();
-    for pid in all_pids()? {
-        for kind in KINDS {
-            let path = format!("/proc/{pid}/ns/{}", kind.name);
-            match NsId::of_path(&path) {
-                Ok(id) => found.entry((id, kind)).or_default().push(pid),
+    let mut for_children = BTreeMap::new();
+    for &pid in &pids {
+        for link in LINKS {
+            let path = format!("/proc/{pid}/ns/{link}");
+            let id = match NsId::of_path(&path) {
+                Ok(id) => id,
+                // Also a dangling pid_for_children (no PID 1 yet).
                 Err(e) if gone_or_hidden(&e) => continue,
                 Err(e) => {
                     return Err(Failure::io(format!("cannot stat {path}"), &e));
                 }
+            };
+            match link.strip_suffix("_for_children") {
+                None => found.entry((id, kind_named(link)?)).or_default(),
+                Some(kind) => {
+                    &mut for_children
+                        .entry((id, kind_named(kind)?))
+                        .or_insert((link, Vec::new()))
+                        .1
+                }
             }
+            .push(pid);
         }
     }
     let mut namespaces: Vec<Namespace> = found
@@ -109,23 +179,107 @@ pub fn scan() -> Result<Vec<Namespace>> {
             kind,
             id,
             pids,
-            mount: None,
+            held: None,
         })
         .collect();
-    // A bind-mounted namespace file is an "nsfs" mount in mountinfo.
-    for (path, id, kind) in nsfs_mounts()? {
+    // Then what holds the others: a bind-mounted namespace file is an
+    // "nsfs" mount in mountinfo, an open one a link in /proc/PID/fd.
+    let mounts = nsfs_mounts()?
+        .into_iter()
+        .map(|(path, id, kind)| ((id, kind), Holder::Mount(path)));
+    let fds = fd_holders(&pids)?
+        .into_iter()
+        .map(|(key, fds)| (key, Holder::Fds(fds)));
+    let links = for_children
+        .into_iter()
+        .map(|(key, (link, pids))| (key, Holder::ForChildren(link, pids)));
+    for ((id, kind), holder) in mounts.chain(fds).chain(links) {
         if !namespaces.iter().any(|n| n.id == id && n.kind == kind) {
             namespaces.push(Namespace {
                 kind,
                 id,
                 pids: Vec::new(),
-                mount: Some(path),
+                held: Some(holder),
             });
         }
     }
     namespaces.sort_by_key(|n| (n.id.ino, n.kind));
     Ok(namespaces)
 }
+
+/// (PID, fd) pairs.
+type FdList = Vec<(i32, i32)>;
+
+// ANCHOR: fd_holders
+/// The namespaces that open file descriptors refer to, with the (PID,
+/// fd) pairs that hold each. An fd of a namespace file reads as a link
+/// `TYPE:[INODE]` in /proc/PID/fd (so do the links in /proc/PID/ns);
+/// stat(2) on it confirms the inode and gives the device. Nothing is
+/// opened: a process may hold thousands of fds.
+fn fd_holders(pids: &[i32]) -> Result<BTreeMap<(NsId, Kind), FdList>> {
+    let mut found: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for &pid in pids {
+        let dir = format!("/proc/{pid}/fd");
+        let failed =
+            |e: &std::io::Error| Failure::io(format!("cannot list {dir}"), e);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if gone_or_hidden(&e) => continue,
+            Err(e) => return Err(failed(&e)),
+        };
+        let mut fds = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => fds.extend(
+                    entry
+                        .file_name()
+                        .to_str()
+                        .and_then(|n| n.parse::<i32>().ok()),
+                ),
+                // It exited while we read its fds.
+                Err(e) if gone_or_hidden(&e) => break,
+                Err(e) => return Err(failed(&e)),
+            }
+        }
+        fds.sort_unstable();
+        for fd in fds {
+            let path = format!("{dir}/{fd}");
+            let target = match std::fs::read_link(&path) {
+                Ok(target) => target,
+                Err(e) if gone_or_hidden(&e) => continue,
+                Err(e) => {
+                    return Err(Failure::io(format!("cannot read {path}"), &e));
+                }
+            };
+            let Some((kind, ino)) = target.to_str().and_then(namespace_link)
+            else {
+                continue;
+            };
+            match NsId::of_path(&path) {
+                // The same inode: the fd was not closed and reused since.
+                Ok(id) if id.ino == ino => {
+                    found.entry((id, kind)).or_default().push((pid, fd));
+                }
+                Ok(_) => continue,
+                Err(e) if gone_or_hidden(&e) => continue,
+                Err(e) => {
+                    return Err(Failure::io(format!("cannot stat {path}"), &e));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `uts:[4026531838]` -> (uts, 4026531838); None for any other link
+/// text (`socket:[123]`, `/dev/null`).
+fn namespace_link(text: &str) -> Option<(Kind, u64)> {
+    let (name, rest) = text.split_once(":[")?;
+    let ino = rest.strip_suffix(']')?.parse().ok()?;
+    let kind = KINDS.into_iter().find(|k| k.name == name)?;
+    Some((kind, ino))
+}
+// ANCHOR_END: fd_holders
 
 /// True for the failures that mean "nothing to see here": the process
 /// exited (ENOENT, ESRCH), it is a zombie (its links point nowhere), or

@@ -221,6 +221,22 @@ pub fn open_namespace(path: &str) -> Result<File, Failure> {
 }
 // ANCHOR_END: open_namespace
 
+/// Opens `path` for reading only when it leads to a namespace file,
+/// with the same `O_PATH` look first as [`open_namespace`], for paths
+/// read from /proc: by the time we open `/proc/PID/fd/N`, the fd may
+/// have been closed and its number reused for a FIFO or a device.
+pub fn open_nsfs(path: &str) -> std::io::Result<File> {
+    let fd = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    if fstatfs(&fd)?.filesystem_type() != NSFS_MAGIC {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
+    Ok(reopen(&fd)?)
+}
+
 /// Opens for reading the very file that an `O_PATH` descriptor names.
 pub fn reopen(fd: &impl AsFd) -> Result<File, Errno> {
     let path = format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd());

@@ -25,7 +25,9 @@ creator (NS_GET_OWNER_UID), and NS_GET_NSTYPE tells a file's type.
 
 Without PATH: every namespace on the system, drawn as a tree from the
 initial user namespace down through the user namespaces that own the
-others. With PATH (such as /proc/PID/ns/pid, or a file made by `keep`):
+others, with those no process is in: kept by a bind mount, an open fd
+(asked through /proc/PID/fd/N) or a pid_for_children link, and those
+only found by asking (an owner or parent that nothing else holds). With PATH (such as /proc/PID/ns/pid, or a file made by `keep`):
 the answer of each of the four ioctls for that file, and its chain up
 to the initial user namespace. The kernel's refusals are explained:
 EPERM (the answer is outside our scope, as the parent of the initial
@@ -68,7 +70,7 @@ fn discover() -> Result<BTreeMap<NsId, Node>> {
                 if nprocs == 1 { "" } else { "s" },
                 namespace.owner_text()
             ),
-            None => namespace.owner_text(),
+            None => namespace.holder_text(),
         };
         labels.insert(namespace.id, label);
     }

@@ -71,6 +71,22 @@ impl Background {
         }
     }
 
+    /// The next line the program prints, without its newline.
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .expect("cannot read stdout");
+        line.trim_end_matches('\n').to_string()
+    }
+
+    /// Writes a line to the program's stdin (a `read` in its script).
+    pub fn say(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin is closed");
+        writeln!(stdin, "{line}").expect("cannot write to stdin");
+    }
+
     /// The PID of the program we started (a chapter: the tool).
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
@@ -244,4 +260,50 @@ pub fn lsns(args: &[&str]) -> String {
         .find_map(|out| out.ok().filter(|out| out.status.success()))
         .map(|out| stdout(&out))
         .unwrap_or_else(|| stdout(&nslab_testkit::host("lsns", args)))
+}
+
+/// Waits until process `pid` (not necessarily our child) has exited,
+/// through a pidfd, which becomes readable when it does: no polling,
+/// and a PID reused meanwhile is not mistaken for it. Call it while
+/// the process is known to run.
+pub struct Exit(std::os::fd::OwnedFd);
+
+impl Exit {
+    pub fn watch(pid: i32) -> Exit {
+        use nslab_testkit::libc;
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open(2) takes a PID and flags and returns a new
+        // fd or -1; it touches no memory of ours.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        assert!(
+            fd >= 0,
+            "pidfd_open {pid}: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: the kernel just gave us this fd; nothing else owns it.
+        Exit(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+    }
+
+    /// Blocks until the process has exited (10 s at most).
+    pub fn wait(self) {
+        use nslab_testkit::libc;
+        use std::os::fd::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: one pollfd, which lives on our stack for the call.
+            let n = unsafe { libc::poll(&mut poll, 1, 10_000) };
+            if n > 0 {
+                return;
+            }
+            let error = std::io::Error::last_os_error();
+            assert!(
+                n < 0 && error.kind() == std::io::ErrorKind::Interrupted,
+                "the process did not exit: {error}"
+            );
+        }
+    }
 }
