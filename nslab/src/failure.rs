@@ -275,11 +275,15 @@ pub fn namespace_hint(
                 )
             })
         }
-        Errno::EPERM if !is_root() => Some(format!(
-            "creating namespaces needs root: run `cargo sudo-run -p {tool}` \
-             or `sudo {}`",
-            std::env::args().next().unwrap_or_else(|| tool.into())
-        )),
+        Errno::EPERM if !is_root() => {
+            let program =
+                std::env::args().next().unwrap_or_else(|| tool.into());
+            Some(format!(
+                "creating namespaces needs root: run it as root, with \
+                 `sudo {program}` or `cargo sudo-run -p {tool}`, or without \
+                 sudo `su -c {program}`"
+            ))
+        }
         Errno::EPERM => Some(
             "root lacks CAP_SYS_ADMIN here (a container or a seccomp \
              filter?): try a Linux VM"

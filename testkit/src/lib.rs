@@ -733,6 +733,8 @@ macro_rules! contract_tests {
                 assert!(lines[0].contains("EPERM"), "{err}");
                 assert!(lines[1].starts_with("hint: ") && lines[1].contains("root"), "{err}");
                 assert!(lines[1].contains("cargo sudo-run"), "{err}");
+                // And what to do where there is no sudo.
+                assert!(lines[1].contains("without sudo `su -c "), "{err}");
             }
         }
     };

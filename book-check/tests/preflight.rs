@@ -1,0 +1,209 @@
+//! `preflight.sh`, the check an instructor sends to attendees before the
+//! workshop: run with `sh` (dash on Debian), it passes on a machine
+//! that runs every test (this one), and fails, naming the Debian package
+//! or the version to get, when a tool is missing or Rust is too old.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use book_check::repo_root;
+use nslab_testkit::{have_root, unique};
+
+/// A directory removed when dropped; readable by every user, since the
+/// preflight runs `unshare` as nobody through the `PATH` it is given.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique("preflight"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `sh preflight.sh` with `path` as its `PATH`.
+fn preflight(path: &str) -> (Option<i32>, String) {
+    let out: Output = Command::new("sh")
+        .arg(repo_root().join("preflight.sh"))
+        .env("PATH", path)
+        .output()
+        .expect("cannot run sh");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+/// A directory of symlinks to every command on this `PATH` but those
+/// named in `without`: a machine where those are not installed.
+fn path_without(scratch: &Scratch, without: &[&str]) -> String {
+    let dir = scratch.0.join("bin");
+    std::fs::create_dir(&dir).unwrap();
+    let path = std::env::var("PATH").unwrap();
+    for found in std::env::split_paths(&path) {
+        let Ok(entries) = std::fs::read_dir(&found) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let link = dir.join(&name);
+            if without.iter().any(|w| name == **w) || link.exists() {
+                continue;
+            }
+            let _ = std::os::unix::fs::symlink(entry.path(), link);
+        }
+    }
+    for tool in without {
+        assert!(!dir.join(tool).exists(), "{tool} is still on the PATH");
+    }
+    dir.display().to_string()
+}
+
+fn lines_starting<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(marker)).collect()
+}
+
+#[test]
+fn passes_on_a_machine_that_runs_the_tests() {
+    if !have_root("passes_on_a_machine_that_runs_the_tests") {
+        return;
+    }
+    let (code, text) = preflight(&std::env::var("PATH").unwrap());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(lines_starting(&text, "FAIL").is_empty(), "{text}");
+    for line in [
+        "OK   namespace mnt: created one",
+        "OK   namespace time: created one",
+        "OK   user namespaces for an ordinary user: allowed",
+        "OK   root: running as root",
+        "OK   tmux: tmux",
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+    // One line per namespace type.
+    assert_eq!(text.matches("namespace ").count(), 8, "{text}");
+}
+
+#[test]
+fn a_missing_tool_fails_and_names_its_debian_package() {
+    if !have_root("a_missing_tool_fails_and_names_its_debian_package") {
+        return;
+    }
+    let scratch = Scratch::new();
+    let path = path_without(&scratch, &["ping", "tmux"]);
+    let (code, text) = preflight(&path);
+    assert_eq!(code, Some(1), "{text}");
+    let failed = lines_starting(&text, "FAIL");
+    assert_eq!(
+        failed,
+        [
+            "FAIL iputils-ping: no ping (chapter 6); apt-get install iputils-ping",
+            "FAIL tmux: no tmux (the tests drive a terminal with it); apt-get install tmux",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "the missing packages, on Debian or Ubuntu: apt-get install \
+             iputils-ping tmux\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn runs_before_rust_is_installed_and_says_how_to_get_it() {
+    if !have_root("runs_before_rust_is_installed_and_says_how_to_get_it") {
+        return;
+    }
+    let scratch = Scratch::new();
+    // HOME too: a rustup in ~/.cargo/bin would be named instead.
+    let path = path_without(&scratch, &["rustc", "cargo", "mdbook"]);
+    let out = Command::new("sh")
+        .arg(repo_root().join("preflight.sh"))
+        .env("PATH", &path)
+        .env("HOME", &scratch.0)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let failed = lines_starting(&text, "FAIL");
+    assert_eq!(failed.len(), 1, "{text}");
+    assert!(failed[0].starts_with("FAIL Rust: no rustc or cargo; "));
+    assert!(failed[0].contains("https://rustup.rs"), "{text}");
+    // Every other check still ran: the tools come after Rust.
+    assert!(text.contains("OK   diffutils: diff"), "{text}");
+    assert!(text.contains("WARN mdBook 0.5.4: not found"), "{text}");
+}
+
+#[test]
+fn a_rust_older_than_the_workspace_needs_fails() {
+    if !have_root("a_rust_older_than_the_workspace_needs_fails") {
+        return;
+    }
+    let scratch = Scratch::new();
+    let fake = scratch.0.join("fake");
+    std::fs::create_dir(&fake).unwrap();
+    let rustc = fake.join("rustc");
+    std::fs::write(
+        &rustc,
+        "#!/bin/sh\necho 'rustc 1.70.0 (90c541806 2023-05-31)'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&rustc, std::fs::Permissions::from_mode(0o755))
+        .unwrap();
+    for dir in [&scratch.0, &fake] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let path = format!("{}:{}", fake.display(), std::env::var("PATH").unwrap());
+    let (code, text) = preflight(&path);
+    assert_eq!(code, Some(1), "{text}");
+    let failed = lines_starting(&text, "FAIL");
+    let want = format!(
+        "FAIL Rust 1.70.0: the workspace needs >= {}; `rustup update stable`",
+        rust_version()
+    );
+    assert_eq!(failed.len(), 1, "{text}");
+    assert!(failed[0].starts_with(&want), "{text}");
+}
+
+/// The workspace's `rust-version`, from Cargo.toml.
+fn rust_version() -> String {
+    let toml = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("Cargo.toml has a rust-version")
+        .trim_matches('"')
+        .to_string()
+}
+
+/// The versions the preflight names when it runs without the
+/// repository (sent on its own) are the workspace's and CI's.
+#[test]
+fn its_own_copies_of_the_versions_match_the_workspace() {
+    let script =
+        std::fs::read_to_string(repo_root().join("preflight.sh")).unwrap();
+    assert!(
+        script.contains(&format!("\nRUST_VERSION={}\n", rust_version())),
+        "preflight.sh: RUST_VERSION differs from Cargo.toml's rust-version"
+    );
+    let ci = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
+    let pinned = ci
+        .lines()
+        .find_map(|l| l.strip_prefix("MDBOOK_VERSION="))
+        .expect(".ci/run pins mdBook");
+    assert!(
+        script.contains(&format!("\nMDBOOK_VERSION={pinned}\n")),
+        "preflight.sh: MDBOOK_VERSION differs from .ci/run's"
+    );
+}

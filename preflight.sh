@@ -1,0 +1,303 @@
+#!/bin/sh
+# preflight.sh: can this machine run the nslab workshop?
+#
+# Usage:   sh preflight.sh
+#
+# Run it before the workshop, on the machine you will use, as the user
+# you will work as (as root it can check the most). It needs nothing
+# but a POSIX shell: Rust need not be installed yet, and the rest of
+# the repository need not be there either (it reads the Rust version
+# from Cargo.toml when it lies beside it). It changes nothing: it only
+# reads settings and starts `unshare ... true` once per namespace type.
+#
+# It prints one line per requirement: OK, FAIL (with what to do about
+# it), or WARN (advisory: something a part of the course wants).
+#
+# Required (a FAIL makes the exit status 1): Linux >= 5.6; each of the
+#   eight namespace types can be created; user namespaces allowed for an
+#   ordinary user (chapter 5 runs as one, and so do the tests); root, or
+#   sudo; Rust >= the workspace's rust-version, and a C toolchain for
+#   the static link; the tools typed inside the chapters; the tools the
+#   tests use (tmux, python3, script, diff).
+# Advisory (WARN, exit status unchanged): Linux >= 5.8 (only for
+#   `ch06-net --veth`); mdBook 0.5.4 (only to build the book yourself).
+#
+# Exit status: 0 when every chapter and the tests can run here, 1 when
+# a required check failed.
+
+# The workspace's rust-version, used when Cargo.toml is not beside this
+# file (a test keeps the two equal).
+RUST_VERSION=1.88
+MDBOOK_VERSION=0.5.4
+
+failed=0
+packages=''
+
+ok() { printf 'OK   %s\n' "$*"; }
+warn() { printf 'WARN %s\n' "$*"; }
+fail() {
+    printf 'FAIL %s\n' "$*"
+    failed=$((failed + 1))
+}
+# Adds a Debian package to the install command printed at the end.
+want_package() {
+    case " $packages " in
+    *" $1 "*) ;;
+    *) packages="${packages:+$packages }$1" ;;
+    esac
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# True when version $1 (X.Y or X.Y.Z...) is at least $2 (X.Y).
+at_least() {
+    v_major=${1%%.*}
+    v_rest=${1#*.}
+    v_minor=${v_rest%%[!0-9]*}
+    w_major=${2%%.*}
+    w_minor=${2#*.}
+    [ "$v_major" -gt "$w_major" ] ||
+        { [ "$v_major" -eq "$w_major" ] && [ "${v_minor:-0}" -ge "$w_minor" ]; }
+}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/nslab-preflight.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+uid=$(id -u)
+here=$(dirname "$0")
+
+echo "nslab preflight: $(uname -srm), as $(id -un) (uid $uid)"
+
+# --- the kernel ------------------------------------------------------
+
+release=$(uname -r)
+version=${release%%[!0-9.]*}
+if ! at_least "$version" 5.6; then
+    fail "Linux $release: the time namespace needs Linux >= 5.6; use a newer kernel (a current distribution, or WSL2)"
+elif ! at_least "$version" 5.8; then
+    ok "Linux $release (>= 5.6)"
+    warn "Linux $release: \`ch06-net --veth\` needs Linux >= 5.8 (everything else runs)"
+else
+    ok "Linux $release (>= 5.6; >= 5.8 for \`ch06-net --veth\`)"
+fi
+
+# --- each namespace type ---------------------------------------------
+
+# Runs unshare with the flags of type $1 (as root, or in a user
+# namespace of our own otherwise); its error is left in $scratch/err.
+try_unshare() {
+    case $1 in
+    mnt) t_flags=--mount ;;
+    pid) t_flags='--pid --fork' ;;
+    *) t_flags=--$1 ;;
+    esac
+    if [ "$uid" -eq 0 ] || [ "$1" = user ]; then
+        # shellcheck disable=SC2086 # two words for pid
+        unshare $t_flags true 2>"$scratch/err"
+    else
+        # shellcheck disable=SC2086
+        unshare --user --map-root-user $t_flags true 2>"$scratch/err"
+    fi
+}
+
+for type in mnt uts ipc pid net user cgroup time; do
+    if [ ! -e "/proc/self/ns/$type" ]; then
+        fail "namespace $type: this kernel has none (/proc/self/ns/$type is missing); use a distribution kernel, Linux >= 5.6"
+        continue
+    fi
+    if ! have unshare; then
+        warn "namespace $type: the kernel has it; not tried, no \`unshare\` (see util-linux below)"
+        continue
+    fi
+    if try_unshare "$type"; then
+        if [ "$uid" -eq 0 ] || [ "$type" = user ]; then
+            ok "namespace $type: created one"
+        else
+            ok "namespace $type: created one, inside a user namespace of its own (rerun as root to try without)"
+        fi
+        continue
+    fi
+    error=$(head -n 1 "$scratch/err")
+    case $error in
+    *nrecognized* | *nvalid\ option*)
+        warn "namespace $type: the kernel has it; not tried, this unshare is too old (util-linux >= 2.36)"
+        ;;
+    *"No space left"*)
+        fail "namespace $type: $error; the limit is 0 or used up: \`sysctl -w user.max_${type}_namespaces=15000\`"
+        ;;
+    *"not permitted"*)
+        if [ "$uid" -eq 0 ]; then
+            fail "namespace $type: $error, as root: a container, or a seccomp filter? Use a virtual machine"
+        else
+            fail "namespace $type: $error; ordinary users need user namespaces (below), or rerun as root"
+        fi
+        ;;
+    *)
+        fail "namespace $type: $error"
+        ;;
+    esac
+done
+
+# --- user namespaces for an ordinary user ----------------------------
+
+# A setting that keeps ordinary users from user namespaces, if any.
+userns_off=''
+max_user=$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo '')
+if [ "$max_user" = 0 ]; then
+    userns_off="user.max_user_namespaces = 0: \`sysctl -w user.max_user_namespaces=15000\` (and in /etc/sysctl.d/ to keep it)"
+elif [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null)" = 0 ]; then
+    userns_off="kernel.unprivileged_userns_clone = 0 (a Debian setting): \`sysctl -w kernel.unprivileged_userns_clone=1\`"
+elif [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ]; then
+    userns_off="kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu >= 23.10): \`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\`, or an AppArmor profile (book: Troubleshooting)"
+fi
+
+# Tries what chapter 5 does as an ordinary user: a user namespace with a
+# map (which the AppArmor restriction refuses). As root, as nobody.
+if ! have unshare; then
+    tried='not tried (no unshare)'
+elif [ "$uid" -ne 0 ]; then
+    if unshare --user --map-root-user true 2>"$scratch/err"; then
+        tried=ok
+    else
+        tried=$(head -n 1 "$scratch/err")
+    fi
+elif have setpriv; then
+    # From / : nobody may not be able to reach the current directory.
+    if (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups \
+        unshare --user --map-root-user true) 2>"$scratch/err"; then
+        tried=ok
+    else
+        tried=$(head -n 1 "$scratch/err")
+    fi
+else
+    tried='not tried (no setpriv)'
+fi
+
+if [ "$tried" = ok ] && [ -z "$userns_off" ]; then
+    ok "user namespaces for an ordinary user: allowed (chapter 5 runs without root)"
+elif [ -n "$userns_off" ]; then
+    fail "user namespaces for an ordinary user: off, $userns_off"
+elif [ "$tried" = "${tried#not tried}" ]; then
+    fail "user namespaces for an ordinary user: $tried (a seccomp filter or a security module?); use a virtual machine"
+else
+    ok "user namespaces for an ordinary user: allowed by the settings; $tried"
+fi
+
+# --- root ------------------------------------------------------------
+
+if [ "$uid" -eq 0 ]; then
+    ok "root: running as root"
+elif have sudo && sudo -n true 2>/dev/null; then
+    ok "root: sudo works"
+elif have sudo; then
+    warn "root: sudo is installed but wants a password; check that \`sudo true\` works for you"
+else
+    fail "root: not root and no sudo; chapters 1 to 4 and the tests need root: work in a root shell (\`su -\`), or install sudo (\`apt-get install sudo\`, then \`adduser $(id -un) sudo\`)"
+fi
+
+# --- Rust ------------------------------------------------------------
+
+if [ -f "$here/Cargo.toml" ]; then
+    want_rust=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$here/Cargo.toml")
+fi
+want_rust=${want_rust:-$RUST_VERSION}
+rustup_hint="install Rust with rustup (https://rustup.rs), not Debian's rustc, which is older"
+if have rustc && have cargo; then
+    rust=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p')
+    if [ -z "$rust" ]; then
+        fail "Rust: \`rustc --version\` does not work; $rustup_hint"
+    elif at_least "$rust" "$want_rust"; then
+        ok "Rust $rust (>= $want_rust)"
+    else
+        fail "Rust $rust: the workspace needs >= $want_rust; \`rustup update stable\`, or $rustup_hint"
+    fi
+elif [ -x "$HOME/.cargo/bin/cargo" ]; then
+    fail "Rust: installed in ~/.cargo/bin but not on PATH; \`. \"\$HOME/.cargo/env\"\` (or log in again)"
+else
+    fail "Rust: no rustc or cargo; $rustup_hint"
+fi
+
+# The chapters link statically on x86_64 (.cargo/config.toml), which
+# needs glibc's libc.a.
+if ! have cc; then
+    fail "C toolchain: no \`cc\` (Rust links with it); apt-get install gcc libc6-dev"
+    want_package gcc
+    want_package libc6-dev
+elif [ "$(uname -m)" = x86_64 ] &&
+    [ "$(cc -print-file-name=libc.a)" = libc.a ]; then
+    fail "C toolchain: no static libc (libc.a), for the static link; apt-get install libc6-dev"
+    want_package libc6-dev
+else
+    ok "C toolchain: cc$([ "$(uname -m)" = x86_64 ] && echo ' and libc.a')"
+fi
+
+# --- tools -----------------------------------------------------------
+
+# Checks that the commands $3... are on PATH; $1 is their Debian
+# package, $2 what needs them.
+tools() {
+    t_package=$1
+    t_for=$2
+    shift 2
+    t_missing=''
+    for t_tool in "$@"; do
+        have "$t_tool" || t_missing="${t_missing:+$t_missing }$t_tool"
+    done
+    if [ -z "$t_missing" ]; then
+        ok "$t_package: $* ($t_for)"
+    else
+        fail "$t_package: no $t_missing ($t_for); apt-get install $t_package"
+        want_package "$t_package"
+    fi
+}
+
+tools bash "the chapters' shell" bash
+tools hostname "chapter 1" hostname
+tools util-linux "chapters 2, 5, 7" ipcmk ipcs ipcrm unshare nsenter lsns setpriv findmnt
+tools mount "chapter 4" mount umount
+tools procps "chapters 3, 4, 7" ps pgrep
+tools iproute2 "chapter 6" ip
+tools iputils-ping "chapter 6" ping
+
+# `ch04-mount --root` needs a static busybox (as make-rootfs.sh finds it).
+busybox=${BUSYBOX:-}
+for candidate in /bin/busybox /usr/bin/busybox "$(command -v busybox)"; do
+    [ -n "$busybox" ] && break
+    [ -n "$candidate" ] && [ -x "$candidate" ] && busybox=$candidate
+done
+if [ -z "$busybox" ]; then
+    fail "busybox-static: no busybox (chapter 4's --root); apt-get install busybox-static"
+    want_package busybox-static
+elif grep -q -a -e '/ld-linux' -e '/ld-musl' -e '/ld64.so' "$busybox"; then
+    fail "busybox-static: $busybox is dynamically linked (chapter 4's --root needs a static one); apt-get install busybox-static"
+    want_package busybox-static
+else
+    ok "busybox-static: $busybox, static (chapter 4's --root)"
+fi
+
+tools tmux "the tests drive a terminal with it" tmux
+tools python3 "the tests" python3
+tools bsdutils "the tests" script
+tools diffutils "the book's scripts" diff
+
+# --- the book --------------------------------------------------------
+
+if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$MDBOOK_VERSION" ]; then
+    ok "mdBook $MDBOOK_VERSION (the book)"
+else
+    warn "mdBook $MDBOOK_VERSION: $(mdbook --version 2>/dev/null || echo 'not found'); only to build the book: \`cargo install --locked mdbook --version $MDBOOK_VERSION\`"
+fi
+
+# --- verdict ---------------------------------------------------------
+
+echo
+if [ "$failed" -eq 0 ]; then
+    echo "nslab preflight: ready, every chapter and the tests can run here"
+    exit 0
+fi
+echo "nslab preflight: $failed required check(s) failed (FAIL above)"
+if [ -n "$packages" ]; then
+    echo "the missing packages, on Debian or Ubuntu: apt-get install $packages"
+fi
+exit 1
