@@ -207,3 +207,48 @@ fn its_own_copies_of_the_versions_match_the_workspace() {
         "preflight.sh: MDBOOK_VERSION differs from .ci/run's"
     );
 }
+
+/// The tools the preflight checks, with their Debian packages, are the
+/// ones `.ci/run` installs and the README's `apt install` line names.
+#[test]
+fn its_tools_are_the_readme_and_ci_lists() {
+    let read = |path: &str| {
+        std::fs::read_to_string(repo_root().join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let (script, ci, readme) =
+        (read("preflight.sh"), read(".ci/run"), read("README.md"));
+    let apt = readme
+        .lines()
+        .find(|l| l.starts_with("apt install "))
+        .expect("the README has an `apt install` line");
+    let apt: Vec<&str> = apt.split_whitespace().skip(2).collect();
+    let mut checked = 0;
+    for line in script.lines() {
+        // tools PACKAGE "what needs them" COMMAND...
+        let Some(rest) = line.strip_prefix("tools ") else {
+            continue;
+        };
+        let (package, rest) = rest.split_once(' ').unwrap();
+        let (_, commands) = rest.rsplit_once('"').unwrap();
+        for command in commands.split_whitespace() {
+            assert!(
+                ci.contains(&format!("{command}:{package}")),
+                ".ci/run does not install {package} for {command}"
+            );
+            checked += 1;
+        }
+        assert!(
+            apt.contains(&package),
+            "the README's apt line lacks {package}"
+        );
+    }
+    assert!(checked >= 20, "only {checked} tools found in preflight.sh");
+    for package in ["busybox-static", "gcc", "libc6-dev"] {
+        assert!(script.contains(package), "preflight.sh lacks {package}");
+        assert!(
+            apt.contains(&package),
+            "the README's apt line lacks {package}"
+        );
+    }
+}
