@@ -176,3 +176,29 @@ fn root_needs_a_mount_namespace() {
          hint: `ch03-pid --help` shows the usage\n"
     );
 }
+
+/// The page's pitfall: `/proc` is still the host's, so `/proc/$$` is
+/// the host's PID 1, while `/proc/self` names the caller (by its host
+/// PID), whose UTS namespace is the new one.
+#[test]
+fn proc_is_the_hosts_and_only_proc_self_names_the_caller() {
+    if !have_root("proc_is_the_hosts_and_only_proc_self_names_the_caller") {
+        return;
+    }
+    let script = "echo $$; cat /proc/$$/comm; readlink /proc/self; \
+                  readlink /proc/self/ns/uts";
+    let out = chapter("ch03-pid", &["--", "sh", "-c", script])
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], "1", "{text}");
+    let host_init = std::fs::read_to_string("/proc/1/comm").unwrap();
+    assert_eq!(lines[1], host_init.trim(), "/proc/$$ is the host's PID 1");
+    let self_pid: u32 = lines[2].parse().expect("/proc/self names a PID");
+    assert_ne!(self_pid, 1, "/proc/self names the host PID: {text}");
+    let host_uts = nslab_testkit::host_ns("uts");
+    assert!(lines[3].starts_with("uts:["), "{text}");
+    assert_ne!(lines[3], host_uts, "/proc/self/ns/uts is the new one");
+}
