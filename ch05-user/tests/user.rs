@@ -261,3 +261,43 @@ fn a_nested_unmapped_user_gets_the_mapping_hint() {
         assert!(!err.contains("AppArmor"), "{err}");
     }
 }
+
+/// The page's way to run the chapter on a root-only machine: a shell as
+/// nobody, made by `setpriv`, runs a copy that every user may reach,
+/// but not a binary in a directory open to root alone (a checkout under
+/// `/root`).
+#[test]
+fn a_shell_as_nobody_runs_a_reachable_copy_and_not_one_under_root() {
+    use std::os::unix::fs::PermissionsExt;
+    if !have_root("a_shell_as_nobody_runs_a_reachable_copy") {
+        return;
+    }
+    let copy = nslab_testkit::BinaryCopy::new("ch05-user");
+    let open = copy.path.parent().unwrap().display().to_string();
+    let closed = SharedDir::new();
+    let closed_dir = closed.path.join("root");
+    std::fs::create_dir(&closed_dir).unwrap();
+    std::fs::set_permissions(
+        &closed_dir,
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    // A link, not a copy: no file open for writing (see BinaryCopy).
+    std::fs::hard_link(&copy.path, closed_dir.join("ch05-user")).unwrap();
+    let script = format!(
+        "ch05-user -- id -un; ch05-user --map-root -- id -un; \
+         {}/ch05-user -- true",
+        closed_dir.display()
+    );
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args(["env", "HOME=/tmp", &format!("PATH={open}:/usr/bin:/bin")])
+        .args(["bash", "--norc", "-c", &script])
+        .current_dir("/tmp")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(stdout(&out), "nobody\nroot\n", "{err}");
+    assert_eq!(out.status.code(), Some(126), "{err}");
+    assert!(err.contains("ch05-user: Permission denied"), "{err}");
+}
