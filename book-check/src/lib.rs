@@ -192,6 +192,49 @@ pub fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
     blocks
 }
 
+/// The width of the terminals that record the transcripts, in columns
+/// (`columns=` in `book/scripts/gen-transcripts.sh`): a transcript
+/// line wider than this is stored cut into rows of exactly this many
+/// characters, as the terminal showed it. mdBook's default theme has
+/// room for 86 columns of code (a 730 px column of 14 px Source Code
+/// Pro); 80 is a terminal's usual width.
+pub const TRANSCRIPT_COLUMNS: usize = 80;
+
+/// The stored transcript `rows` (lines cut at `columns` characters)
+/// normalised line by line, with each cut line joined again, to compare
+/// with `fresh`: the normalised lines of a run that were not cut. A row
+/// exactly `columns` wide is either the first part of a cut line or a
+/// whole line that happens to be that wide; it is joined with the rows
+/// after it only until it reads as the line `fresh` has in its place
+/// (or, past the end of `fresh`, as long as it is that wide).
+pub fn rejoin(
+    rows: &str,
+    hostname: &str,
+    columns: usize,
+    fresh: &[String],
+) -> Vec<String> {
+    let one = |line: &str| normalise(line, hostname).pop().unwrap_or_default();
+    let rows: Vec<&str> = rows.lines().collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut next = 0;
+    while next < rows.len() {
+        let mut line = rows[next].to_string();
+        let mut last = rows[next];
+        next += 1;
+        let want = fresh.get(lines.len());
+        while last.chars().count() == columns
+            && next < rows.len()
+            && want.is_none_or(|want| one(&line) != *want)
+        {
+            line.push_str(rows[next]);
+            last = rows[next];
+            next += 1;
+        }
+        lines.push(one(&line));
+    }
+    lines
+}
+
 /// Turns a transcript into what must stay the same from run to run: the
 /// machine's hostname becomes `HOSTNAME`, large or compound numbers
 /// (PIDs of the host, inode numbers, times, addresses, durations) become
@@ -369,6 +412,24 @@ mod tests {
         assert_eq!(blocks[0].1, "rust,ignore");
         assert_eq!(blocks[0].2, ["{{#include a.rs:x}}"]);
         assert_eq!(blocks[1].2, ["```"]);
+    }
+
+    #[test]
+    fn rejoin_joins_the_rows_of_a_cut_line_and_only_those() {
+        // Stored at 10 columns: a line of 14 cut after 10, a whole line
+        // of exactly 10, and a line cut in the middle of a PID.
+        let stored = "host# echo\n one\n0123456789\nPID 123456\n78 up\n";
+        // A run whose PID was shorter, so that nothing was cut there.
+        let fresh = normalise("host# echo one\n0123456789\nPID 999 up\n", "vm");
+        assert_eq!(
+            rejoin(stored, "vm", 10, &fresh),
+            ["host# echo one", "N", "PID N up"]
+        );
+        // A real difference still shows.
+        let other = normalise("host# echo one\n0123456789\nPID 9 up\n", "vm");
+        assert_ne!(rejoin(stored, "vm", 10, &other), other);
+        // Without lines to go by, every row of 10 is joined.
+        assert_eq!(rejoin("0123456789\nx\n", "vm", 10, &[]), ["Nx"]);
     }
 
     #[test]

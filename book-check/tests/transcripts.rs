@@ -3,15 +3,20 @@
 //! `book/scripts/gen-transcripts.sh --out` into a directory under
 //! `target/`, all sessions at once) and compares both, with the values
 //! that change from run to run (host PIDs, inode numbers, times, the
-//! machine's hostname) normalised. It leaves nothing in the temporary
-//! directory, whether it passes or fails. Creating namespaces needs
-//! root, so does this check.
+//! machine's hostname) normalised. The book's transcripts are cut at
+//! the terminal's width; the fresh ones are not (`--no-wrap`), and the
+//! check joins the book's cut lines again before comparing, so that a
+//! PID longer in one run than in the other cuts no line differently. It
+//! leaves nothing in the temporary directory, whether it passes or
+//! fails. Creating namespaces needs root, so does this check.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use book_check::{CHAPTERS, book_src, normalise, repo_root};
+use book_check::{
+    CHAPTERS, TRANSCRIPT_COLUMNS, book_src, normalise, rejoin, repo_root,
+};
 use nslab_testkit::{have_root, host_lock};
 
 /// The programs the sessions run: the six chapters and ch07-inspect.
@@ -136,6 +141,7 @@ fn transcripts_match_what_the_chapters_print_now() {
     let output = Command::new("bash")
         .arg(&script)
         .arg("--no-live")
+        .arg("--no-wrap")
         .arg("--out")
         .arg(&fresh.0)
         .env("NSLAB_BIN_DIR", &bin_dir)
@@ -175,8 +181,8 @@ fn transcripts_match_what_the_chapters_print_now() {
         let book = read(&stored_dir);
         // The book's transcript may come from another machine.
         let recorded_on = hostname_in(&book).unwrap_or(hostname.clone());
-        let old = normalise(&book, &recorded_on);
         let new = normalise(&read(&fresh.0), &hostname);
+        let old = rejoin(&book, &recorded_on, TRANSCRIPT_COLUMNS, &new);
         if let Some(difference) = first_difference(&old, &new) {
             problems.push(format!("{name}, {difference}"));
         }
@@ -207,4 +213,36 @@ fn hostname_in(transcript: &str) -> Option<String> {
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         plain.then(|| host.to_string())
     })
+}
+
+/// Every line of every transcript fits the terminal that recorded it,
+/// and so the book's code column: the script cuts longer ones.
+#[test]
+fn transcripts_fit_the_code_column() {
+    let script = std::fs::read_to_string(
+        repo_root().join("book/scripts/gen-transcripts.sh"),
+    )
+    .unwrap();
+    assert!(
+        script.contains(&format!("\ncolumns={TRANSCRIPT_COLUMNS}\n")),
+        "gen-transcripts.sh: its columns= is not {TRANSCRIPT_COLUMNS}"
+    );
+    let generated = book_src().join("generated");
+    let mut wide = Vec::new();
+    for dir in [generated.clone(), generated.join("live")] {
+        for name in transcripts_in(&dir) {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                if line.chars().count() > TRANSCRIPT_COLUMNS {
+                    wide.push(format!("{name}:{}: {line}", number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        wide.is_empty(),
+        "lines wider than {TRANSCRIPT_COLUMNS} columns; regenerate with \
+         `sudo bash book/scripts/gen-transcripts.sh`:\n{}",
+        wide.join("\n")
+    );
 }

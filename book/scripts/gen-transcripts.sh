@@ -10,11 +10,18 @@
 #   bash book/scripts/gen-transcripts.sh ch03-pid     # only those named
 #   bash book/scripts/gen-transcripts.sh --out DIR    # write elsewhere
 #   bash book/scripts/gen-transcripts.sh --no-live    # skip live/
+#   bash book/scripts/gen-transcripts.sh --no-wrap    # one line per line
 #
 # The programs come from $NSLAB_BIN_DIR when it is set; otherwise the
 # script builds them with cargo into ${CARGO_TARGET_DIR:-target}.
 # Its scratch files (homes, tmux sockets) live in one directory under
 # ${TMPDIR:-/tmp}, removed when the script ends, however it ends.
+#
+# Width: the terminals are 80 columns wide, and a line wider than that
+# is saved as the terminal shows it, cut into rows of 80 characters, so
+# that it fits the book's code column (86 columns in mdBook's default
+# theme: 730 px of 14 px Source Code Pro). --no-wrap saves each line
+# whole instead, as book-check compares them.
 #
 # Prompts: `host#` is a root shell on the host, `user$` an ordinary
 # user's shell on the host; inside a chapter, the
@@ -31,11 +38,14 @@ repo=$(dirname "$book")
 out=$book/src/generated
 only=()
 live=1
+wrap=1
+columns=80
 while (($#)); do
     case $1 in
     --out) out=$2; shift 2 ;;
     --no-live) live=0; shift ;;
-    -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --no-wrap) wrap=0; shift ;;
+    -h | --help) sed -n '/^set -euo/q; 2,$p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) only+=("$1"); shift ;;
     esac
 done
@@ -184,7 +194,7 @@ wait_until() {
 
 # Starts the session's terminal with a root shell on the host, in $home.
 start() {
-    tm new-session -d -s nslab -n main -x 200 -y 50 -c "$home" "${host_shell[@]}"
+    tm new-session -d -s nslab -n main -x "$columns" -y 50 -c "$home" "${host_shell[@]}"
     win=nslab:main
     wait_for_prompt ""
 }
@@ -237,11 +247,27 @@ pending() {
     return 1
 }
 
+# Cuts each line of stdin wider than the terminal into rows of
+# $columns characters, as the terminal showed it (a row that was cut is
+# exactly that wide); with --no-wrap, passes the lines on whole.
+wrap_lines() {
+    local line
+    while IFS= read -r line; do
+        while ((wrap && ${#line} > columns)); do
+            printf '%s\n' "${line:0:columns}"
+            line=${line:columns}
+        done
+        printf '%s\n' "$line"
+    done
+}
+
 # Saves the terminal as $out/$1.txt, without the last, empty prompt.
+# (`screen` joins the rows that the terminal wrapped into one line;
+# wrap_lines cuts them again, counting characters, not bytes.)
 keep_screen() {
     mkdir -p "$(dirname "$out/$1.txt")"
     screen | sed 's/[[:space:]]*$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-        sed '$d' >"$out/$1.txt"
+        sed '$d' | LC_ALL=C.UTF-8 wrap_lines >"$out/$1.txt"
     echo "wrote $out/$1.txt"
 }
 
