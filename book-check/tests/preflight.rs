@@ -218,11 +218,19 @@ fn its_tools_are_the_readme_and_ci_lists() {
     };
     let (script, ci, readme) =
         (read("preflight.sh"), read(".ci/run"), read("README.md"));
-    let apt = readme
+    // `apt install ...`, continued on the lines after a `\`.
+    let mut apt: Vec<&str> = Vec::new();
+    let lines = readme
         .lines()
-        .find(|l| l.starts_with("apt install "))
-        .expect("the README has an `apt install` line");
-    let apt: Vec<&str> = apt.split_whitespace().skip(2).collect();
+        .skip_while(|l| !l.starts_with("apt install "));
+    for line in lines {
+        apt.extend(line.split_whitespace().filter(|w| *w != "\\"));
+        if !line.ends_with('\\') {
+            break;
+        }
+    }
+    assert!(apt.len() > 2, "the README has no `apt install` line");
+    let apt = &apt[2..];
     let mut checked = 0;
     for line in script.lines() {
         // tools PACKAGE "what needs them" COMMAND...
