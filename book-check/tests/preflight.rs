@@ -31,13 +31,17 @@ impl Drop for Scratch {
     }
 }
 
-/// Runs `sh preflight.sh` with `path` as its `PATH`.
-fn preflight(path: &str) -> (Option<i32>, String) {
-    let out: Output = Command::new("sh")
+/// Runs `sh preflight.sh` with `path` as its `PATH` (and `home` as its
+/// `HOME`, if given).
+fn preflight(path: &str, home: Option<&Path>) -> (Option<i32>, String) {
+    let mut command = Command::new("sh");
+    command
         .arg(repo_root().join("preflight.sh"))
-        .env("PATH", path)
-        .output()
-        .expect("cannot run sh");
+        .env("PATH", path);
+    if let Some(home) = home {
+        command.env("HOME", home);
+    }
+    let out: Output = command.output().expect("cannot run sh");
     let text = String::from_utf8_lossy(&out.stdout).into_owned()
         + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), text)
@@ -77,7 +81,7 @@ fn passes_on_a_machine_that_runs_the_tests() {
     if !have_root("passes_on_a_machine_that_runs_the_tests") {
         return;
     }
-    let (code, text) = preflight(&std::env::var("PATH").unwrap());
+    let (code, text) = preflight(&std::env::var("PATH").unwrap(), None);
     assert_eq!(code, Some(0), "{text}");
     assert!(lines_starting(&text, "FAIL").is_empty(), "{text}");
     for line in [
@@ -100,7 +104,7 @@ fn a_missing_tool_fails_and_names_its_debian_package() {
     }
     let scratch = Scratch::new();
     let path = path_without(&scratch, &["ping", "tmux"]);
-    let (code, text) = preflight(&path);
+    let (code, text) = preflight(&path, None);
     assert_eq!(code, Some(1), "{text}");
     let failed = lines_starting(&text, "FAIL");
     assert_eq!(
@@ -126,16 +130,10 @@ fn runs_before_rust_is_installed_and_says_how_to_get_it() {
         return;
     }
     let scratch = Scratch::new();
-    // HOME too: a rustup in ~/.cargo/bin would be named instead.
     let path = path_without(&scratch, &["rustc", "cargo", "mdbook"]);
-    let out = Command::new("sh")
-        .arg(repo_root().join("preflight.sh"))
-        .env("PATH", &path)
-        .env("HOME", &scratch.0)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    // HOME too: a rustup in ~/.cargo/bin would be named instead.
+    let (code, text) = preflight(&path, Some(&scratch.0));
+    assert_eq!(code, Some(1), "{text}");
     let failed = lines_starting(&text, "FAIL");
     assert_eq!(failed.len(), 1, "{text}");
     assert!(failed[0].starts_with("FAIL Rust: no rustc or cargo; "));
@@ -151,9 +149,7 @@ fn a_rust_older_than_the_workspace_needs_fails() {
         return;
     }
     let scratch = Scratch::new();
-    let fake = scratch.0.join("fake");
-    std::fs::create_dir(&fake).unwrap();
-    let rustc = fake.join("rustc");
+    let rustc = scratch.0.join("rustc");
     std::fs::write(
         &rustc,
         "#!/bin/sh\necho 'rustc 1.70.0 (90c541806 2023-05-31)'\n",
@@ -161,12 +157,10 @@ fn a_rust_older_than_the_workspace_needs_fails() {
     .unwrap();
     std::fs::set_permissions(&rustc, std::fs::Permissions::from_mode(0o755))
         .unwrap();
-    for dir in [&scratch.0, &fake] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
-            .unwrap();
-    }
-    let path = format!("{}:{}", fake.display(), std::env::var("PATH").unwrap());
-    let (code, text) = preflight(&path);
+    // The fake first, then the real PATH (with cargo, and the tools).
+    let path =
+        format!("{}:{}", scratch.0.display(), std::env::var("PATH").unwrap());
+    let (code, text) = preflight(&path, None);
     assert_eq!(code, Some(1), "{text}");
     let failed = lines_starting(&text, "FAIL");
     let want = format!(
