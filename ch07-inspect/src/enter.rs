@@ -177,9 +177,10 @@ fn enter_process(pid: i32) -> Result<(String, bool)> {
     }
 
     // Two passes, as nsenter: first every namespace but the user one,
-    // tolerating failures. Entering a user namespace that we own
-    // *drops* privilege, so it must come last; one that owns us grants
-    // it, and then what failed in pass one works after it.
+    // tolerating failures. Joining a user namespace gives capabilities
+    // only inside it: root loses its hold on the host's namespaces, so
+    // that join comes last; an ordinary user gains its hold on the
+    // namespaces it owns, so what failed in pass one works after it.
     let mut entered = Vec::new();
     for pass in 0..2 {
         for (kind, file) in &targets {
