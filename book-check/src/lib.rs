@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod commands;
+
 /// The workspace root (the directory that holds `book/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
