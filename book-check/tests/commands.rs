@@ -309,3 +309,41 @@ fn a_made_up_program_or_option_is_caught() {
         ]
     );
 }
+
+/// The one line that puts the chapters on `PATH`.
+const SETUP_LINE: &str =
+    r#"cargo build --workspace && export PATH="$PWD/target/debug:$PATH""#;
+
+#[test]
+fn the_readme_and_the_setup_page_give_the_same_setup_line() {
+    for file in [repo_root().join("README.md"), book_src().join("setup.md")] {
+        let lines = command_lines(&read(&file));
+        assert!(
+            lines.iter().any(|shown| shown.text == SETUP_LINE),
+            "{} must give the setup line: {SETUP_LINE}",
+            shown(&file)
+        );
+    }
+    // Its `export`, run at the root of the repository, puts the
+    // directory that cargo builds the chapters into first on PATH
+    // (unless CARGO_TARGET_DIR moves it: the setup page says what to do
+    // then).
+    if std::env::var_os("CARGO_TARGET_DIR").is_some() {
+        return;
+    }
+    let dir = repo_root().join("target/debug");
+    assert_eq!(nslab_testkit::bin("ch03-pid"), dir.join("ch03-pid"));
+    let (_, export) = SETUP_LINE.split_once(" && ").unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["-c", &format!("{export}; command -v ch03-pid ch07-inspect")])
+        .current_dir(repo_root())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("cannot run bash");
+    let expected = format!(
+        "{}\n{}\n",
+        dir.join("ch03-pid").display(),
+        dir.join("ch07-inspect").display()
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{out:?}");
+}
