@@ -7,18 +7,15 @@
 //! Pages, the README, and the transcripts' prompt lines are all read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use book_check::commands::{
     Run, Shown, chapter_runs, command_lines, transcript_lines,
 };
-use book_check::{anchored_lines, book_src, markdown_files, repo_root};
+use book_check::{
+    anchored_lines, book_src, files_ending_in, markdown_files, read, repo_root,
+    shown,
+};
 use nix::sched::CloneFlags;
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
 
 /// The programs of the workspace: members with a `src/main.rs`, by
 /// package name.
@@ -212,31 +209,6 @@ impl Programs {
     }
 }
 
-fn shown(path: &Path) -> String {
-    path.strip_prefix(repo_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
-/// The transcripts: every `.txt` under `book/src/generated`.
-fn transcripts() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![book_src().join("generated")];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "txt") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn every_chapter_command_in_the_book_names_a_program_and_its_options() {
     let programs = Programs::of_the_workspace();
@@ -245,7 +217,7 @@ fn every_chapter_command_in_the_book_names_a_program_and_its_options() {
     let mut runs = 0;
     let mut files = markdown_files(&book_src());
     files.push(repo_root().join("README.md"));
-    files.extend(transcripts());
+    files.extend(files_ending_in(&book_src().join("generated"), "txt"));
     for file in &files {
         let text = read(file);
         let (lines, transcript) = if file.extension().is_some_and(|e| e == "md")
