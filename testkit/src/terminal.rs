@@ -24,8 +24,9 @@ pub fn typed_on_a_terminal(
         .env("TERM", "dumb")
         .write_stdin(typed)
         .timeout(TIMEOUT)
-        .assert()
-        .success();
+        // Not .success(): dash, as PID 1, exits with 2 when it cannot
+        // give the terminal back to a process group outside.
+        .assert();
     plain(&String::from_utf8_lossy(&out.get_output().stdout))
 }
 
@@ -77,6 +78,26 @@ pub fn the_prompt_names_the_tool(tool: &str) {
     }
     // ls has one more: the directory it lists.
     assert!(shown.contains("\n0 1 2 3 \n"), "{shown}");
+}
+
+/// Where there is no bash, `sh` names the tool in its prompt too,
+/// through `$ENV`, which it then unsets; and its start-up file is not
+/// left open for what it runs.
+pub fn the_sh_prompt_names_the_tool(tool: &str) {
+    let home = SharedDir::new();
+    let bin = home.path.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
+    // Only sh on PATH: the tool's `bash` is not found.
+    let line = "PATH=\"$HOME/bin\" exec \"$TOOL\"";
+    let typed = "echo \"ENV=[${ENV-}]\"\n\
+                 /bin/ls -l /proc/self/fd\n\
+                 exit\n";
+    let shown = typed_on_a_terminal(tool, line, &home.path, typed);
+    assert!(shown.contains(&format!("({tool}) ")), "{shown}");
+    assert!(shown.contains("ENV=[]\n"), "{shown}");
+    assert!(shown.contains("/proc/self/fd"), "{shown}");
+    assert!(!shown.contains("nslab-rc"), "{shown}");
 }
 
 /// Without a terminal the shell is not interactive: no prompt, no
