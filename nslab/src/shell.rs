@@ -63,8 +63,10 @@ fn bash_rc(tool: &str, fd: RawFd) -> String {
     )
 }
 
-/// sh's: the same, and `ENV` is unset, so that a shell started inside
-/// does not look for our descriptor.
+/// sh's: close our descriptor, unset `ENV` (it names this file, which a
+/// shell started inside would look for), then name the chapter. sh has
+/// no rc file of its own to read: only `$ENV`, which the user had not
+/// set.
 fn sh_rc(tool: &str, fd: RawFd) -> String {
     format!(
         "exec {fd}<&-\n\
