@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod commands;
+
 /// The workspace root (the directory that holds `book/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,8 +33,29 @@ pub const CHAPTERS: [&str; 6] = [
     "ch06-net",
 ];
 
+/// The text of a file of the repository; a check cannot go on without
+/// it.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// `path` as a message shows it: relative to the workspace root.
+pub fn shown(path: &Path) -> String {
+    path.strip_prefix(repo_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 /// Every Markdown file under `dir`, sorted, at any depth.
 pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    files_ending_in(dir, "md")
+}
+
+/// Every file under `dir` whose extension is `extension`, sorted, at
+/// any depth.
+pub fn files_ending_in(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -42,7 +65,7 @@ pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.expect("cannot read a directory entry").path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "md") {
+            } else if path.extension().is_some_and(|ext| ext == extension) {
                 found.push(path);
             }
         }

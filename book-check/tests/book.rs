@@ -3,25 +3,12 @@
 //! includes, the generated diffs match the chapters, and `SUMMARY.md`
 //! links only pages that exist (and every page is linked).
 
-use std::path::Path;
 use std::process::Command;
 
 use book_check::{
     CHAPTERS, anchored_lines, anchors, book_src, code_blocks, includes,
-    markdown_files, repo_root,
+    markdown_files, read, repo_root, shown,
 };
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn shown(path: &Path) -> String {
-    path.strip_prefix(repo_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
 
 #[test]
 fn every_include_names_an_existing_file_and_anchor() {

@@ -42,6 +42,32 @@ fn id_is_the_overflow_user_with_or_without_root() {
     }
 }
 
+/// The welcome line is printed before the options take effect, so it
+/// must be true with and without `--map-root`: it names what `id` shows
+/// in both cases, and does not tell you to start with an option that
+/// you gave.
+#[test]
+fn the_welcome_line_is_true_with_and_without_map_root() {
+    if !have_root("the_welcome_line_is_true_with_and_without_map_root") {
+        return;
+    }
+    for (args, user) in [(&[][..], "nobody"), (&["--map-root"][..], "root")] {
+        // No COMMAND: the shell reads `id -un` from stdin.
+        let out = chapter("ch05-user", args)
+            .write_stdin("id -un\n")
+            .assert()
+            .success();
+        assert_eq!(stdout(out.get_output()), format!("{user}\n"));
+        let err = stderr(out.get_output());
+        let welcome = err
+            .lines()
+            .find(|line| line.contains("try `id`"))
+            .unwrap_or_else(|| panic!("no welcome line: {err}"));
+        assert!(welcome.contains("(nobody; with --map-root, root)"), "{err}");
+        assert!(!welcome.contains("start with"), "{err}");
+    }
+}
+
 #[test]
 fn map_root_is_root_inside_and_maps_only_our_own_ids() {
     if !have_root("map_root_is_root_inside") {

@@ -5,8 +5,8 @@ use std::ffi::CString;
 use nix::errno::Errno;
 use nix::unistd::execvp;
 
-use crate::output;
 use crate::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND};
+use crate::{output, shell};
 
 // ANCHOR: fds
 /// Marks every descriptor above stderr close-on-exec, so the command
@@ -26,17 +26,13 @@ pub fn close_inherited_fds() {
 // ANCHOR_END: fds
 
 // ANCHOR: exec
-/// Replaces this process with `command` (an interactive bash, or sh,
-/// when it is empty); returns the exit status only when that fails.
+/// Replaces this process with `command` (an interactive shell, bash or
+/// sh, when it is empty); returns the exit status only when that fails.
 /// The caller has given back the inherited signal dispositions.
 pub fn exec_command(tool: &str, command: &[CString]) -> u8 {
     close_inherited_fds();
     let errno = if command.is_empty() {
-        // The article runs bash; a minimal system may only have sh.
-        match execvp(c"bash", &[c"bash"]) {
-            Err(Errno::ENOENT) => execvp(c"sh", &[c"sh"]).unwrap_err(),
-            Err(errno) => errno,
-        }
+        shell::exec_shell(tool)
     } else {
         execvp(&command[0], command).unwrap_err()
     };

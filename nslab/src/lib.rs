@@ -18,6 +18,7 @@
 //! | [`signals`] | which signal dispositions the tool inherited, changed and must give back | `SysProcAttr` defaults; Go's runtime restores its own handlers in the child |
 //! | [`init`] | `--init`: a tiny PID 1 that runs the command as PID 2 and reaps orphans | nothing: the Go program's `bash` is PID 1 |
 //! | [`exec`] | `execvp` with the 126 and 127 statuses and what is inherited (fds 0–2 only) | `exec.LookPath`, `Cmd.ExtraFiles` (closed by default) |
+//! | [`shell`] | no COMMAND: an interactive bash (or sh) whose prompt names the tool, `(ch03-pid) root@host:~#` | nothing: the Go program's bash shows the host's prompt |
 //! | [`reap`] | waiting, exit statuses, and ending what the command left behind | `ProcessState.ExitCode` |
 //! | [`failure`] | a failure of the tool itself, one line, and the hint that says why | an `error` value |
 //! | [`proc_self`] | writing `/proc/self` files: the id maps of `--map-root` | `SysProcAttr.UidMappings`, written by the parent |
@@ -31,7 +32,8 @@
 //! chNN-name [OPTIONS] [--] [COMMAND [ARG...]]
 //! ```
 //!
-//! - No COMMAND: an interactive `bash` (or `sh` where there is no bash).
+//! - No COMMAND: an interactive `bash` (or `sh` where there is no bash),
+//!   whose prompt starts with the tool's name: `(ch03-pid) root@host:~#`.
 //! - Options exist only where their namespace does: `--init` with a PID
 //!   namespace, `--root DIR` with a mount namespace, `--map-root` with a
 //!   user namespace, `--veth` with a network namespace.
@@ -74,6 +76,7 @@ pub mod output;
 pub mod proc_self;
 pub mod reap;
 pub mod rootfs;
+pub mod shell;
 pub mod signals;
 pub mod veth;
 
