@@ -114,17 +114,31 @@ fn find_run(text: &str, fence: &str) -> Option<usize> {
     None
 }
 
-/// The command lines of a transcript: what follows each prompt.
+/// The command lines of a transcript: what follows each prompt. A
+/// command longer than the terminal is stored cut into rows exactly
+/// [`crate::TRANSCRIPT_COLUMNS`] wide; its rows are joined again.
 pub fn transcript_lines(text: &str) -> Vec<Shown> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(index, line)| {
-            Some(Shown {
-                line: index + 1,
-                text: after_prompt(line)?.into(),
-            })
-        })
-        .collect()
+    let rows: Vec<&str> = text.lines().collect();
+    let mut shown = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let Some(command) = after_prompt(row) else {
+            continue;
+        };
+        let mut command = command.to_string();
+        let mut last = *row;
+        for next in &rows[index + 1..] {
+            if last.chars().count() != crate::TRANSCRIPT_COLUMNS {
+                break;
+            }
+            command.push_str(next);
+            last = next;
+        }
+        shown.push(Shown {
+            line: index + 1,
+            text: command,
+        });
+    }
+    shown
 }
 
 /// What follows a prompt at the start of `line`: `$ `, `# `, `host# `,
@@ -446,5 +460,17 @@ mod tests {
                 (10, "ch04-mount".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_command_cut_at_the_terminal_width_is_joined_again() {
+        let command = format!("ch03-pid -- echo {}", "x".repeat(70));
+        let (first, rest) = command.split_at(crate::TRANSCRIPT_COLUMNS - 6);
+        let text = format!("host# {first}\n{rest}\nhost# ch01-uts\nx\n");
+        let texts: Vec<String> = transcript_lines(&text)
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(texts, [command, "ch01-uts".into()]);
     }
 }
