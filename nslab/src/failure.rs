@@ -276,8 +276,16 @@ pub fn namespace_hint(
             })
         }
         Errno::EPERM if !is_root() => {
-            let program =
-                std::env::args().next().unwrap_or_else(|| tool.into());
+            // Found through PATH, the bare name would fail under sudo,
+            // whose secure_path does not have it: give the full path.
+            let program = std::env::args()
+                .next()
+                .filter(|argv0| argv0.contains('/'))
+                .or_else(|| {
+                    let exe = std::env::current_exe().ok()?;
+                    Some(exe.to_str()?.to_owned())
+                })
+                .unwrap_or_else(|| tool.into());
             Some(format!(
                 "creating namespaces needs root: run it as root, with \
                  `sudo {program}` or `cargo sudo-run -p {tool}`, or without \

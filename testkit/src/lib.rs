@@ -134,6 +134,25 @@ pub fn as_nobody(
     (command, copy)
 }
 
+/// Like [`as_nobody`], but the copy is found through `PATH`, as a
+/// chapter typed by name is: its `argv[0]` is the bare name.
+pub fn as_nobody_through_path(
+    name: &str,
+    args: &[&str],
+) -> (assert_cmd::Command, BinaryCopy) {
+    let copy = BinaryCopy::new(name);
+    let dir = copy.path.parent().expect("a copy has a directory");
+    let mut command = assert_cmd::Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg("env")
+        .arg(format!("PATH={}:/usr/bin:/bin", dir.display()))
+        .arg(name)
+        .args(args)
+        .timeout(TIMEOUT);
+    (command, copy)
+}
+
 /// A world-executable copy of a chapter binary in its own directory.
 pub struct BinaryCopy {
     dir: PathBuf,
@@ -739,6 +758,14 @@ macro_rules! contract_tests {
                 assert!(lines[1].contains("cargo sudo-run"), "{err}");
                 // And what to do where there is no sudo.
                 assert!(lines[1].contains("without sudo `su -c "), "{err}");
+                if !$crate::is_root() { return; }
+                // Found through PATH, the hint names the full path: the
+                // bare name would fail under sudo (its secure_path).
+                let (mut command, copy) = $crate::as_nobody_through_path($bin, &["--", "true"]);
+                let out = command.assert().code(125);
+                let err = stderr(&out.get_output());
+                let full = format!("`sudo {}`", copy.path.display());
+                assert!(err.contains(&full), "{err}");
             }
         }
     };
