@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 pub mod hostile;
+pub mod shell;
 
 pub use assert_cmd;
 pub use libc;
@@ -624,6 +625,7 @@ macro_rules! contract_tests {
             $crate::root_test!(help_survives_a_full_or_closed_stdout, $crate::hostile::help_survives_a_full_or_closed_stdout($bin));
             $crate::root_test!(errors_to_a_full_or_closed_stderr_keep_the_status, $crate::hostile::errors_to_a_full_or_closed_stderr_keep_the_status($bin));
             $crate::root_test!(a_small_address_space_fails_cleanly, $crate::hostile::a_small_address_space_fails_cleanly($bin));
+            $crate::root_test!(welcome_line_names_the_shells_host_pid, $crate::shell::welcome_line_names_the_shells_host_pid($bin, $pid));
 
             #[test]
             fn command_inherits_only_stdin_stdout_stderr() {
