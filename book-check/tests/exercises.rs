@@ -540,46 +540,49 @@ fn ch03_exercise_1_pid_1_drops_signals_from_inside() {
     }
 }
 
-/// ch03-pid.md, exercise 1, its last claim: an interactive bash ignores
-/// SIGTERM also when it is not PID 1 (`--init`), at a real terminal.
+/// What a reader types into the interactive shell of `ch03-pid args`
+/// at a real terminal (script(1) makes one; what we write is typed on
+/// it): the exit status, and what the terminal showed. The typed lines
+/// show `$$`; only the output of `echo` shows a number.
+fn typed_at_a_terminal(args: &str, typed: &str) -> (Option<i32>, String) {
+    let line = format!("exec {} {args}", bin("ch03-pid").display());
+    let secs = TIMEOUT.as_secs().to_string();
+    let mut child = Command::new("timeout")
+        .args([&secs, "script", "-qefc", &line, "/dev/null"])
+        .env("HOME", "/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start script(1)");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    let mut shown = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut shown);
+    drop(stdin);
+    (child.wait().unwrap().code(), shown)
+}
+
+/// ch03-pid.md, exercise 1, its last claims, at a terminal: an
+/// interactive bash ignores SIGTERM as PID 1 and as PID 2 (`--init`);
+/// only SIGKILL tells them apart.
 #[test]
 fn ch03_exercise_1_an_interactive_bash_ignores_sigterm_anyway() {
     if !have_root("ch03_exercise_1_an_interactive_bash_ignores_sigterm_anyway")
     {
         return;
     }
-    // script(1) runs the chapter on a terminal of its own; what we write
-    // is typed on it. The echo line, as typed, shows `$$`; only its
-    // output shows the number.
-    let line = format!("exec {} --init", bin("ch03-pid").display());
-    let mut child = Command::new("script")
-        .args(["-qefc", &line, "/dev/null"])
-        .env("HOME", "/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start script(1)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    stdin
-        .write_all(b"kill -TERM $$; echo \"still here as PID $$\"\n")
-        .unwrap();
-    while !seen.contains("still here as PID 2") {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
-    stdin.write_all(b"exit 0\n").unwrap();
-    let mut rest = String::new();
-    let _ = stdout.read_to_string(&mut rest);
-    drop(stdin);
-    let status = child.wait().unwrap();
-    assert!(seen.contains("still here as PID 2"), "{seen}{rest}");
-    assert_eq!(status.code(), Some(0), "{seen}{rest}");
+    let typed = "kill -TERM $$; echo \"after TERM, PID $$\"\n\
+                 kill -KILL $$; echo \"after KILL, PID $$\"\n\
+                 exit 0\n";
+    let (status, shown) = typed_at_a_terminal("", typed);
+    assert!(shown.contains("after TERM, PID 1"), "{shown}");
+    assert!(shown.contains("after KILL, PID 1"), "{shown}");
+    assert_eq!(status, Some(0), "{shown}");
+    let (status, shown) = typed_at_a_terminal("--init", typed);
+    assert!(shown.contains("after TERM, PID 2"), "{shown}");
+    assert!(!shown.contains("after KILL, PID 2"), "{shown}");
+    assert_eq!(status, Some(137), "{shown}");
 }
 
 /// ch03-pid.md, exercise 2: `NSpid` lists the host PID, then 1.
