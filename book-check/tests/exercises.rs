@@ -16,6 +16,71 @@ use nslab_testkit::{
     unique, unique_number,
 };
 
+/// The exercise sections of the chapter pages, and the prefix of their
+/// tests' names: `## Exercises` is `chNN_exercise_M_...`, a section
+/// `### Exercises: TITLE` has a word of its own.
+const SECTIONS: [(&str, &str); 2] = [
+    ("a root of its own", "root_"),
+    ("a cable to the host", "veth_"),
+];
+
+/// Every exercise on a chapter's page is followed by its solution, in a
+/// collapsed block, and has a test in this file named after it.
+#[test]
+fn every_exercise_has_a_solution_and_a_test() {
+    let tests =
+        std::fs::read_to_string(book_check::repo_root().join(file!())).unwrap();
+    let mut found = 0;
+    for page in book_check::CHAPTERS.iter().chain(&["ch07-inspect"]) {
+        let path = book_check::book_src().join(format!("{page}.md"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let chapter = &page[..4];
+        let mut section: Option<String> = None;
+        let mut items: Vec<(String, bool)> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                let title = line.trim_start_matches('#').trim();
+                section = if title == "Exercises" {
+                    Some(String::new())
+                } else {
+                    title.strip_prefix("Exercises: ").map(|title| {
+                        let (_, word) = SECTIONS
+                            .iter()
+                            .find(|(name, _)| *name == title)
+                            .unwrap_or_else(|| panic!("{page}: {title}?"));
+                        word.to_string()
+                    })
+                };
+                continue;
+            }
+            let Some(word) = &section else { continue };
+            let number = line.split_once(". ").and_then(|(n, _)| {
+                n.parse::<u32>().ok().filter(|_| !line.starts_with(' '))
+            });
+            if let Some(number) = number {
+                items.push((
+                    format!("{chapter}_{word}exercise_{number}_"),
+                    false,
+                ));
+            } else if line.trim() == "<details><summary>Solution</summary>" {
+                let last =
+                    items.last_mut().expect("a solution before any exercise");
+                assert!(!last.1, "{page}: two solutions for {}", last.0);
+                last.1 = true;
+            }
+        }
+        for (name, solved) in items {
+            assert!(solved, "{page}: {name}: no solution");
+            assert!(
+                tests.contains(&format!("fn {name}")),
+                "{page}: no test named {name}..."
+            );
+            found += 1;
+        }
+    }
+    assert!(found >= 25, "only {found} exercises found");
+}
+
 fn rootfs() -> Rootfs {
     Rootfs::new(env!("CARGO_TARGET_TMPDIR"))
 }
