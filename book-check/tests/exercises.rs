@@ -1,15 +1,85 @@
 //! Every exercise's solution, run: each test does what the solution says
 //! and checks that the reader sees what it says they will see, and that
-//! the host is left as it was. (The exercises of "A root of its own",
-//! chapter 4, and "A cable to the host", chapter 6.)
+//! the host is left as it was. The tests run the commands as a reader
+//! types them, with the chapters on PATH (`on_path`): a command, a
+//! chapter's shell fed line by line (`Shell`, where the host looks on
+//! between two lines), or a terminal where a real one matters.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use nslab_testkit::shell::{Shell, children, status_field};
 use nslab_testkit::{
-    HostSnapshot, Rootfs, as_nobody, bin, chapter, have_root, host_lock,
-    stderr, stdout,
+    BinaryCopy, HostSnapshot, Rootfs, SharedDir, TIMEOUT, as_nobody, bin,
+    chapter, have_root, host_lock, host_ns, processes_with, stderr, stdout,
+    unique, unique_number,
 };
+
+/// The exercise sections of the chapter pages, and the prefix of their
+/// tests' names: `## Exercises` is `chNN_exercise_M_...`, a section
+/// `### Exercises: TITLE` has a word of its own.
+const SECTIONS: [(&str, &str); 2] = [
+    ("a root of its own", "root_"),
+    ("a cable to the host", "veth_"),
+];
+
+/// Every exercise on a chapter's page is followed by its solution, in a
+/// collapsed block, and has a test in this file named after it.
+#[test]
+fn every_exercise_has_a_solution_and_a_test() {
+    let tests =
+        std::fs::read_to_string(book_check::repo_root().join(file!())).unwrap();
+    let mut found = 0;
+    for page in book_check::CHAPTERS.iter().chain(&["ch07-inspect"]) {
+        let path = book_check::book_src().join(format!("{page}.md"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let chapter = &page[..4];
+        let mut section: Option<String> = None;
+        let mut items: Vec<(String, bool)> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                let title = line.trim_start_matches('#').trim();
+                section = if title == "Exercises" {
+                    Some(String::new())
+                } else {
+                    title.strip_prefix("Exercises: ").map(|title| {
+                        let (_, word) = SECTIONS
+                            .iter()
+                            .find(|(name, _)| *name == title)
+                            .unwrap_or_else(|| panic!("{page}: {title}?"));
+                        word.to_string()
+                    })
+                };
+                continue;
+            }
+            let Some(word) = &section else { continue };
+            let number = line.split_once(". ").and_then(|(n, _)| {
+                n.parse::<u32>().ok().filter(|_| !line.starts_with(' '))
+            });
+            if let Some(number) = number {
+                items.push((
+                    format!("{chapter}_{word}exercise_{number}_"),
+                    false,
+                ));
+            } else if line.trim() == "<details><summary>Solution</summary>" {
+                let last =
+                    items.last_mut().expect("a solution before any exercise");
+                assert!(!last.1, "{page}: two solutions for {}", last.0);
+                last.1 = true;
+            }
+        }
+        for (name, solved) in items {
+            assert!(solved, "{page}: {name}: no solution");
+            assert!(
+                tests.contains(&format!("fn {name}")),
+                "{page}: no test named {name}..."
+            );
+            found += 1;
+        }
+    }
+    assert!(found >= 25, "only {found} exercises found");
+}
 
 fn rootfs() -> Rootfs {
     Rootfs::new(env!("CARGO_TARGET_TMPDIR"))
@@ -210,5 +280,909 @@ fn ch06_veth_exercise_3_a_route_on_each_side() {
         )
     );
     assert_eq!(host_ends(), ends, "the tool removed its end");
+    before.assert_unchanged();
+}
+
+// ---------------------------------------------------------------------
+// Helpers for the chapters' exercises.
+
+/// PATH with the built chapters first, as the setup page's line makes
+/// it, so that scripts name them as the pages do.
+fn on_path() -> String {
+    let dir = bin("ch01-uts").parent().unwrap().to_path_buf();
+    let rest = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{rest}", dir.display())
+}
+
+/// `bash -c line` on the host, the chapters on PATH, stdin empty.
+fn host_bash(line: &str) -> Output {
+    Command::new("bash")
+        .args(["-c", line])
+        .env("PATH", on_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run bash")
+}
+
+/// Waits until `done` holds, checking every 10 ms; fails the test when
+/// it still does not after [`TIMEOUT`].
+fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not after {TIMEOUT:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The state letter, parent PID and start time of process `pid`, from
+/// `/proc/PID/stat`; `None` once it has been reaped.
+fn stat(pid: u32) -> Option<(char, u32, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> =
+        text.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((
+        fields[0].chars().next()?,
+        fields[1].parse().ok()?,
+        fields[19].parse().ok()?,
+    ))
+}
+
+/// The one `sleep` whose command line holds `marker`, once it runs
+/// (the tool's and the shell's command lines hold the marker too).
+fn the_sleep_with(marker: &str) -> u32 {
+    let is_sleep = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm == "sleep\n")
+    };
+    let mut found = Vec::new();
+    until(&format!("a sleep with {marker}"), || {
+        found = processes_with(marker)
+            .into_iter()
+            .filter(is_sleep)
+            .collect();
+        !found.is_empty()
+    });
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0]
+}
+
+/// Sends SIGTERM to `pid`, a live process below a tool the test runs:
+/// none but PID 1 of its namespace may reap it, and that is still
+/// running.
+fn terminate(pid: u32) {
+    use nslab_testkit::libc;
+    // SAFETY: kill(2) touches no memory; the PID is still the process's.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+}
+
+/// A process that the test started, killed and reaped when dropped.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts `program args` with piped stdin and stdout, and returns it
+/// with the first line it prints.
+fn start_with_line(program: &str, args: &[&str]) -> (Started, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("PATH", on_path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Started(child), line)
+}
+
+/// The `CapEff` or `CapBnd` value of a `/proc/PID/status` text.
+fn cap(status: &str, name: &str) -> String {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .trim()
+        .to_string()
+}
+
+/// Every capability this kernel has, as `/proc/PID/status` shows a set:
+/// what a new user namespace's bounding set is, whatever the host's.
+fn every_capability() -> String {
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    format!("{:016x}", (1u64 << (last + 1)) - 1)
+}
+
+// ---------------------------------------------------------------------
+// Chapter 1.
+
+/// ch01-uts.md, exercise 1: the NIS domain name is the namespace's.
+#[test]
+fn ch01_exercise_1_the_domain_name_is_the_namespaces() {
+    if !have_root("ch01_exercise_1_the_domain_name_is_the_namespaces") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let host = || std::fs::read_to_string("/proc/sys/kernel/domainname");
+    let on_host = host().unwrap();
+    let mut shell = Shell::start("ch01-uts", &[]);
+    let inside = shell.run("domainname demo; cat /proc/sys/kernel/domainname");
+    assert_eq!(inside, "demo\n");
+    assert_eq!(host().unwrap(), on_host, "the host's changed too");
+    assert!(shell.finish().status.success());
+    before.assert_unchanged();
+}
+
+/// ch01-uts.md, exercise 2: only the `uts` link differs.
+#[test]
+fn ch01_exercise_2_only_uts_differs() {
+    if !have_root("ch01_exercise_2_only_uts_differs") {
+        return;
+    }
+    let shell = Shell::start("ch01-uts", &[]);
+    let pid = shell.pid;
+    let uts = std::fs::read_link(format!("/proc/{pid}/ns/uts")).unwrap();
+    assert_ne!(uts.to_str().unwrap(), host_ns("uts"));
+    // The solution's loop, with the PID from the welcome line.
+    let line = format!(
+        "for t in $(ls /proc/$$/ns); do\n\
+         [ \"$(readlink /proc/$$/ns/$t)\" = \"$(readlink /proc/{pid}/ns/$t)\" ] ||\n\
+         echo \"$t differs\"\n\
+         done"
+    );
+    let out = host_bash(&line);
+    assert_eq!(stdout(&out), "uts differs\n", "{}", stderr(&out));
+    assert!(shell.finish().status.success());
+}
+
+/// ch01-uts.md, exercise 3: the command's exit code, or 128 + signal.
+#[test]
+fn ch01_exercise_3_exit_code_or_128_plus_the_signal() {
+    if !have_root("ch01_exercise_3_exit_code_or_128_plus_the_signal") {
+        return;
+    }
+    let out = host_bash(
+        "ch01-uts -- sh -c 'exit 3'; echo $?; \
+         ch01-uts -- sh -c 'kill -KILL $$'; echo $?",
+    );
+    assert_eq!(stdout(&out), "3\n137\n");
+}
+
+/// ch01-uts.md, exercise 4: the subreaper ends the `sleep` before the
+/// tool exits. (A fraction added to `sleep 88` marks this test's.)
+#[test]
+fn ch01_exercise_4_the_tool_ends_the_orphan_before_it_exits() {
+    if !have_root("ch01_exercise_4_the_tool_ends_the_orphan_before_it_exits") {
+        return;
+    }
+    let marker = unique_number();
+    let script = format!("sleep 88 {marker} & echo started");
+    let out = chapter("ch01-uts", &["--", "sh", "-c", &script])
+        .assert()
+        .success();
+    assert_eq!(stdout(out.get_output()), "started\n");
+    // No waiting: the tool reaped it before it exited.
+    assert_eq!(processes_with(&marker), Vec::<u32>::new());
+}
+
+// ---------------------------------------------------------------------
+// Chapter 2.
+
+/// The rows of `ipcs` output: one per object, none for an empty list.
+fn ipcs_rows(text: &str) -> Vec<&str> {
+    text.lines().filter(|line| line.starts_with("0x")).collect()
+}
+
+/// ch02-ipc.md, exercise 1: a queue made inside goes with its
+/// namespace.
+#[test]
+fn ch02_exercise_1_the_queue_goes_with_the_namespace() {
+    if !have_root("ch02_exercise_1_the_queue_goes_with_the_namespace") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let queues = || std::fs::read_to_string("/proc/sysvipc/msg").unwrap();
+    let on_host = queues();
+    let mut shell = Shell::start("ch02-ipc", &[]);
+    assert_eq!(shell.run("ipcmk -Q"), "Message queue id: 0\n");
+    let listed = shell.run("ipcs -q");
+    let rows = ipcs_rows(&listed);
+    assert_eq!(rows.len(), 1, "{listed}");
+    assert_eq!(rows[0].split_whitespace().nth(1), Some("0"), "{listed}");
+    assert_eq!(queues(), on_host, "the host lists the queue");
+    assert!(shell.finish().status.success());
+    let again = chapter("ch02-ipc", &["--", "ipcs", "-q"])
+        .assert()
+        .success();
+    let listed = stdout(again.get_output());
+    assert!(ipcs_rows(&listed).is_empty(), "{listed}");
+    before.assert_unchanged();
+}
+
+/// A System V shared memory segment on the host, removed when dropped.
+struct HostSegment(String);
+
+impl Drop for HostSegment {
+    fn drop(&mut self) {
+        let _ = Command::new("ipcrm").args(["-m", &self.0]).status();
+    }
+}
+
+/// ch02-ipc.md, exercise 2: the host's shared memory is not listed
+/// inside; `ipcrm -m ID` removes it again.
+#[test]
+fn ch02_exercise_2_the_hosts_shared_memory_is_not_listed() {
+    if !have_root("ch02_exercise_2_the_hosts_shared_memory_is_not_listed") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let made = stdout(&nslab_testkit::host("ipcmk", &["-M", "4096"]));
+    let id = made
+        .trim()
+        .strip_prefix("Shared memory id: ")
+        .unwrap_or_else(|| panic!("{made}"))
+        .to_string();
+    let segment = HostSegment(id.clone());
+    let on_host = stdout(&nslab_testkit::host("ipcs", &["-m"]));
+    assert!(
+        ipcs_rows(&on_host).iter().any(|row| {
+            let words: Vec<&str> = row.split_whitespace().collect();
+            words[1] == id && words[2] == "root" && words[4] == "4096"
+        }),
+        "{on_host}"
+    );
+    let out = chapter("ch02-ipc", &["--", "ipcs", "-m"])
+        .assert()
+        .success();
+    let inside = stdout(out.get_output());
+    assert!(inside.contains("------ Shared Memory Segments --------"));
+    assert!(ipcs_rows(&inside).is_empty(), "{inside}");
+    nslab_testkit::host("ipcrm", &["-m", &id]);
+    std::mem::forget(segment);
+    before.assert_unchanged();
+}
+
+/// ch02-ipc.md, exercise 3: `ipc` and `uts` differ, `pid` and `mnt`
+/// do not.
+#[test]
+fn ch02_exercise_3_ipc_and_uts_differ_pid_and_mnt_do_not() {
+    if !have_root("ch02_exercise_3_ipc_and_uts_differ_pid_and_mnt_do_not") {
+        return;
+    }
+    let script = "for t in ipc uts pid mnt; do readlink /proc/self/ns/$t; done";
+    let on_host = stdout(&host_bash(script));
+    let out = chapter("ch02-ipc", &["--", "sh", "-c", script])
+        .assert()
+        .success();
+    let inside = stdout(out.get_output());
+    let pairs: Vec<(&str, &str)> =
+        on_host.lines().zip(inside.lines()).collect();
+    assert_eq!(pairs.len(), 4, "{on_host}{inside}");
+    for (host, inside) in &pairs[..2] {
+        assert_ne!(host, inside);
+    }
+    for (host, inside) in &pairs[2..] {
+        assert_eq!(host, inside);
+    }
+}
+
+// ---------------------------------------------------------------------
+// Chapter 3.
+
+/// ch03-pid.md, exercise 1: PID 1 survives SIGTERM and SIGKILL sent
+/// from inside; PID 2 (`--init`) does not.
+#[test]
+fn ch03_exercise_1_pid_1_drops_signals_from_inside() {
+    if !have_root("ch03_exercise_1_pid_1_drops_signals_from_inside") {
+        return;
+    }
+    for (signal, killed) in [("TERM", 143), ("KILL", 137)] {
+        let script = format!("kill -{signal} $$; echo survived");
+        let out = chapter("ch03-pid", &["--", "sh", "-c", &script])
+            .assert()
+            .success();
+        assert_eq!(stdout(out.get_output()), "survived\n", "{signal}");
+        let out = chapter("ch03-pid", &["--init", "--", "sh", "-c", &script])
+            .assert()
+            .code(killed);
+        assert_eq!(stdout(out.get_output()), "", "{signal}");
+    }
+}
+
+/// What a reader types into the interactive shell of `ch03-pid args`
+/// at a real terminal (script(1) makes one; what we write is typed on
+/// it): the exit status, and what the terminal showed. The typed lines
+/// show `$$`; only the output of `echo` shows a number.
+fn typed_at_a_terminal(args: &str, typed: &str) -> (Option<i32>, String) {
+    let line = format!("exec {} {args}", bin("ch03-pid").display());
+    let secs = TIMEOUT.as_secs().to_string();
+    let mut child = Command::new("timeout")
+        .args([&secs, "script", "-qefc", &line, "/dev/null"])
+        .env("HOME", "/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start script(1)");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    let mut shown = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut shown);
+    drop(stdin);
+    (child.wait().unwrap().code(), shown)
+}
+
+/// ch03-pid.md, exercise 1, its last claims, at a terminal: an
+/// interactive bash ignores SIGTERM as PID 1 and as PID 2 (`--init`);
+/// only SIGKILL tells them apart.
+#[test]
+fn ch03_exercise_1_an_interactive_bash_ignores_sigterm_anyway() {
+    if !have_root("ch03_exercise_1_an_interactive_bash_ignores_sigterm_anyway")
+    {
+        return;
+    }
+    let typed = "kill -TERM $$; echo \"after TERM, PID $$\"\n\
+                 kill -KILL $$; echo \"after KILL, PID $$\"\n\
+                 exit 0\n";
+    let (status, shown) = typed_at_a_terminal("", typed);
+    assert!(shown.contains("after TERM, PID 1"), "{shown}");
+    assert!(shown.contains("after KILL, PID 1"), "{shown}");
+    assert_eq!(status, Some(0), "{shown}");
+    let (status, shown) = typed_at_a_terminal("--init", typed);
+    assert!(shown.contains("after TERM, PID 2"), "{shown}");
+    assert!(!shown.contains("after KILL, PID 2"), "{shown}");
+    assert_eq!(status, Some(137), "{shown}");
+}
+
+/// ch03-pid.md, exercise 2: `NSpid` lists the host PID, then 1.
+#[test]
+fn ch03_exercise_2_nspid_has_one_pid_per_level() {
+    if !have_root("ch03_exercise_2_nspid_has_one_pid_per_level") {
+        return;
+    }
+    let shell = Shell::start("ch03-pid", &[]);
+    let pid = shell.pid;
+    assert_eq!(status_field(pid, "NSpid"), [pid.to_string(), "1".into()]);
+    assert!(shell.finish().status.success());
+}
+
+/// ch03-pid.md, exercise 3, with and without `--init`: the orphan of
+/// `(sleep 1 &)` is handed to PID 1, and only an init reaps it. Here the
+/// orphan sleeps until the test ends it, once it is seen adopted, and
+/// `sleep 3` until the tool is ended: no timing decides the outcome.
+fn orphan_is_reaped_only_by_an_init(init: bool) {
+    let orphan = unique_number();
+    let last = unique_number();
+    let script = format!("(sleep 100 {orphan} &); exec sleep 100 {last}");
+    let mut args = vec!["--", "sh", "-c", &script];
+    if init {
+        args.insert(0, "--init");
+    }
+    let _tool = Started(
+        Command::new(bin("ch03-pid"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("cannot start ch03-pid"),
+    );
+    let pid1 = the_sleep_with(&last);
+    let pid1 = if init { stat(pid1).unwrap().1 } else { pid1 };
+    let orphan = the_sleep_with(&orphan);
+    let (_, _, started) = stat(orphan).unwrap();
+    until("the orphan is adopted by PID 1", || {
+        stat(orphan).is_some_and(|(_, parent, _)| parent == pid1)
+    });
+    assert_eq!(status_field(pid1 as i32, "NSpid").last().unwrap(), "1");
+    terminate(orphan);
+    if init {
+        until("the init reaps the orphan", || {
+            stat(orphan).is_none_or(|(_, _, start)| start != started)
+        });
+        assert_eq!(children(pid1 as i32).len(), 1, "sleep 3 only");
+    } else {
+        until("the orphan ends", || {
+            stat(orphan).is_some_and(|(state, ..)| state == 'Z')
+        });
+        let (state, parent, _) = stat(orphan).unwrap();
+        assert_eq!((state, parent), ('Z', pid1), "a zombie of sleep 3");
+    }
+}
+
+/// ch03-pid.md, exercise 3, with `--init`: the init reaps the orphan.
+#[test]
+fn ch03_exercise_3_with_init_the_orphan_is_reaped() {
+    if !have_root("ch03_exercise_3_with_init_the_orphan_is_reaped") {
+        return;
+    }
+    orphan_is_reaped_only_by_an_init(true);
+}
+
+/// ch03-pid.md, exercise 3, without `--init`: a zombie stays while
+/// `sleep 3` is PID 1.
+#[test]
+fn ch03_exercise_3_without_init_the_orphan_stays_a_zombie() {
+    if !have_root("ch03_exercise_3_without_init_the_orphan_stays_a_zombie") {
+        return;
+    }
+    orphan_is_reaped_only_by_an_init(false);
+}
+
+/// ch03-pid.md, exercise 3, the solution's last claim: a plain
+/// `sleep 1 &` is no orphan, and leaves a zombie with `--init` too.
+#[test]
+fn ch03_exercise_3_a_child_that_is_no_orphan_stays_a_zombie_anyway() {
+    if !have_root(
+        "ch03_exercise_3_a_child_that_is_no_orphan_stays_a_zombie_anyway",
+    ) {
+        return;
+    }
+    let child = unique_number();
+    let last = unique_number();
+    let script = format!("sleep 100 {child} & exec sleep 100 {last}");
+    let _tool = Started(
+        Command::new(bin("ch03-pid"))
+            .args(["--init", "--", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("cannot start ch03-pid"),
+    );
+    let parent = the_sleep_with(&last);
+    let child = the_sleep_with(&child);
+    assert_eq!(stat(child).unwrap().1, parent, "sh, now sleep 3");
+    terminate(child);
+    until("the child ends", || {
+        stat(child).is_some_and(|(state, ..)| state == 'Z')
+    });
+    assert_eq!(stat(child).unwrap().1, parent);
+}
+
+// ---------------------------------------------------------------------
+// Chapter 4.
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// ch04-mount.md, exercise 1: the file lives in a mount the host does
+/// not have.
+#[test]
+fn ch04_exercise_1_the_host_has_no_such_mount() {
+    if !have_root("ch04_exercise_1_the_host_has_no_such_mount") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let on_host = names_in("/mnt");
+    let mut shell = Shell::start("ch04-mount", &[]);
+    let inside = shell.run("mount -t tmpfs none /mnt && touch /mnt/x; ls /mnt");
+    assert_eq!(inside, "x\n");
+    assert_eq!(names_in("/mnt"), on_host);
+    before.assert_unchanged();
+    assert!(shell.finish().status.success());
+    before.assert_unchanged();
+}
+
+/// ch04-mount.md, exercise 2, in the stand-in for a systemd host: `/`
+/// is shared there and private inside.
+#[test]
+fn ch04_exercise_2_private_inside_a_shared_stand_in() {
+    if !have_root("ch04_exercise_2_private_inside_a_shared_stand_in") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let out = host_bash(
+        "unshare --mount --propagation shared sh -c '\
+         findmnt -o TARGET,PROPAGATION /; \
+         ch04-mount -- findmnt -o TARGET,PROPAGATION /'",
+    );
+    assert_eq!(
+        stdout(&out),
+        "TARGET PROPAGATION\n/      shared\n\
+         TARGET PROPAGATION\n/      private\n",
+        "{}",
+        stderr(&out)
+    );
+    before.assert_unchanged();
+}
+
+/// ch04-mount.md, exercise 3, in the stand-in: without the private
+/// mount, a mount made in a new namespace lands in the stand-in's too;
+/// with `ch04-mount`, it does not.
+#[test]
+fn ch04_exercise_3_without_private_a_mount_reaches_the_stand_in() {
+    if !have_root(
+        "ch04_exercise_3_without_private_a_mount_reaches_the_stand_in",
+    ) {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let inner = "mount -t tmpfs none /mnt";
+    let out = host_bash(&format!(
+        "unshare --mount --propagation shared sh -c \"\
+         unshare --mount --propagation unchanged sh -c '{inner}'; \
+         findmnt /mnt; umount /mnt; \
+         ch04-mount -- sh -c '{inner}'; \
+         findmnt /mnt; echo \\$?\""
+    ));
+    assert_eq!(
+        stdout(&out),
+        "TARGET SOURCE FSTYPE OPTIONS\n\
+         /mnt   none   tmpfs  rw,relatime\n\
+         1\n",
+        "{}",
+        stderr(&out)
+    );
+    before.assert_unchanged();
+}
+
+// ---------------------------------------------------------------------
+// Chapter 5.
+
+/// ch05-user.md, exercise 1, as nobody on a root-only machine: a file
+/// that mapped root makes is root's inside and nobody's outside. (The
+/// test's file is in a directory of its own instead of `/tmp/x`;
+/// dropping the directory removes it.)
+#[test]
+fn ch05_exercise_1_mapped_roots_file_is_the_users() {
+    if !have_root("ch05_exercise_1_mapped_roots_file_is_the_users") {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let copy = BinaryCopy::new("ch05-user");
+    let dir = SharedDir::new();
+    let file = dir.path.join("x");
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(&copy.path)
+        .arg("--map-root");
+    let mut shell = Shell::start_command(command);
+    let inside =
+        shell.run(&format!("touch {0}; stat -c '%U %G' {0}", file.display()));
+    assert_eq!(inside, "root root\n");
+    let outside = std::fs::metadata(&file).unwrap();
+    assert_eq!((outside.uid(), outside.gid()), (65534, 65534));
+    assert!(shell.finish().status.success());
+}
+
+/// ch05-user.md, exercise 2: no effective capability without a map,
+/// every one with `--map-root`; the bounding set is full either way.
+#[test]
+fn ch05_exercise_2_capabilities_with_and_without_a_map() {
+    if !have_root("ch05_exercise_2_capabilities_with_and_without_a_map") {
+        return;
+    }
+    let bounding = every_capability();
+    let read = |args: &[&str]| {
+        let args = [args, &["--", "cat", "/proc/self/status"]].concat();
+        let out = chapter("ch05-user", &args).assert().success();
+        stdout(out.get_output())
+    };
+    let nobody = read(&[]);
+    assert_eq!(cap(&nobody, "CapEff"), "0000000000000000");
+    assert_eq!(cap(&nobody, "CapBnd"), bounding);
+    let root = read(&["--map-root"]);
+    assert_eq!(cap(&root, "CapEff"), bounding);
+    assert_eq!(cap(&root, "CapBnd"), bounding);
+}
+
+/// ch05-user.md, exercise 3: the UID mapped from the host, the GID not.
+#[test]
+fn ch05_exercise_3_uid_mapped_gid_not() {
+    if !have_root("ch05_exercise_3_uid_mapped_gid_not") {
+        return;
+    }
+    let mut shell = Shell::start("ch05-user", &[]);
+    let pid = shell.pid;
+    std::fs::write(format!("/proc/{pid}/uid_map"), "0 0 1\n").unwrap();
+    assert_eq!(
+        shell.run("id"),
+        "uid=0(root) gid=65534(nogroup) groups=65534(nogroup)\n"
+    );
+    assert_eq!(status_field(pid, "CapEff"), ["0000000000000000"]);
+    assert_eq!(
+        shell.run("grep CapEff /proc/self/status"),
+        format!("CapEff:\t{}\n", every_capability())
+    );
+    assert!(shell.finish().status.success());
+}
+
+// ---------------------------------------------------------------------
+// Chapter 6.
+
+/// ch06-net.md, exercise 1: a veth pair made by hand in a stand-in for
+/// the host's network; ping across; the pair goes with the namespace.
+#[test]
+fn ch06_exercise_1_a_veth_pair_by_hand() {
+    if !have_root("ch06_exercise_1_a_veth_pair_by_hand") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let mut shell = Shell::start("ch06-net", &["--map-root"]);
+    let pid = shell.pid;
+    // The stand-in says `ready` once its end is up, then waits for a
+    // line, and after it for h0 to go.
+    let stand_in = format!(
+        "ip link add h0 type veth peer name c0 && \
+         ip link set c0 netns {pid} && \
+         ip addr add 10.0.0.1/24 dev h0 && ip link set h0 up && \
+         echo ready && read line && \
+         i=0; while ip link show h0 >/dev/null 2>&1; do \
+         i=$((i + 1)); [ $i -lt 3000 ] || exit 9; sleep 0.01; done; \
+         ip link show h0"
+    );
+    let (mut stand_in, ready) =
+        start_with_line("unshare", &["--net", "sh", "-c", &stand_in]);
+    assert_eq!(ready, "ready\n");
+    let ping = shell.run(
+        "ip addr add 10.0.0.2/24 dev c0; ip link set c0 up; \
+         ping -c1 10.0.0.1",
+    );
+    assert!(
+        ping.contains("1 packets transmitted, 1 received, 0% packet loss"),
+        "{ping}"
+    );
+    assert!(shell.finish().status.success());
+    let child = &mut stand_in.0;
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{err}");
+    assert_eq!(err, "Device \"h0\" does not exist.\n");
+    before.assert_unchanged();
+}
+
+/// ch06-net.md, exercise 2: one port, a server inside and one on the
+/// host; a second on the host is refused. (The host's server takes a
+/// free port, which the others then ask for.)
+#[test]
+fn ch06_exercise_2_two_port_spaces() {
+    if !have_root("ch06_exercise_2_two_port_spaces") {
+        return;
+    }
+    let dir = SharedDir::new();
+    let dir = dir.path.to_str().unwrap();
+    let server = ["-u", "-m", "http.server", "--directory", dir];
+    let (_host_server, serving) =
+        start_with_line("python3", &[&server[..], &["0"]].concat());
+    let port = serving
+        .split_whitespace()
+        .nth(5)
+        .unwrap_or_else(|| panic!("{serving}"))
+        .to_string();
+    let expected = format!(
+        "Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...\n"
+    );
+    assert_eq!(serving, expected);
+    let inside = format!(
+        "ip link set lo up && exec python3 {} {port}",
+        server.join(" ")
+    );
+    let (_inside_server, serving) =
+        start_with_line("ch06-net", &["--map-root", "--", "sh", "-c", &inside]);
+    assert_eq!(serving, expected);
+    let out = Command::new("python3")
+        .args([&server[..], &[&port]].concat())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("OSError: [Errno 98] Address already in use"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// ch06-net.md, exercise 3: `/sys` shows the host's links until a
+/// sysfs is mounted inside; without `--map-root` the mount fails.
+#[test]
+fn ch06_exercise_3_a_sysfs_of_its_own() {
+    if !have_root("ch06_exercise_3_a_sysfs_of_its_own") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let script = "ls /sys/class/net; echo --; \
+                  mount -t sysfs none /sys && ls /sys/class/net; echo --; \
+                  ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d ' '";
+    let out = chapter("ch06-net", &["--map-root", "--", "sh", "-c", script])
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    let parts: Vec<Vec<&str>> = text
+        .split("--\n")
+        .map(|part| {
+            let mut names: Vec<&str> = part.lines().collect();
+            names.sort();
+            names
+        })
+        .collect();
+    assert_eq!(parts.len(), 3, "{text}");
+    assert_eq!(parts[0], names_in("/sys/class/net"), "the host's");
+    assert_eq!(parts[1], parts[2], "the namespace's own");
+    assert!(parts[1].contains(&"lo"), "{text}");
+    let out =
+        chapter("ch06-net", &["--", "mount", "-t", "sysfs", "none", "/sys"])
+            .assert()
+            .failure();
+    let err = stderr(out.get_output());
+    assert!(err.contains("must be superuser to use mount"), "{err}");
+    before.assert_unchanged();
+}
+
+// ---------------------------------------------------------------------
+// Chapter 7.
+
+/// A `ch07-inspect keep` mount, released when dropped if the test did
+/// not get to it.
+struct Kept(String);
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if std::path::Path::new(&self.0).exists() {
+            let _ = Command::new(bin("ch07-inspect"))
+                .args(["release", &self.0])
+                .output();
+        }
+    }
+}
+
+/// ch07-inspect.md, exercise 1: a kept network namespace keeps `lo` up
+/// after its last process has exited. (The test keeps it at a path of
+/// its own under `/run`.)
+#[test]
+fn ch07_exercise_1_a_kept_namespace_keeps_its_configuration() {
+    if !have_root("ch07_exercise_1_a_kept_namespace_keeps_its_configuration") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let kept = Kept(format!("/run/{}", unique("demo-net")));
+    let path = kept.0.as_str();
+    let mut shell = Shell::start("ch06-net", &["--map-root"]);
+    shell.run("ip link set lo up");
+    let pid = shell.pid.to_string();
+    nslab_testkit::host(
+        bin("ch07-inspect").to_str().unwrap(),
+        &["keep", &pid, "net", path],
+    );
+    assert!(shell.finish().status.success());
+    let out = chapter("ch07-inspect", &["enter", path, "ip", "addr"])
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    assert!(text.starts_with("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 "));
+    assert!(text.contains("inet 127.0.0.1/8"), "{text}");
+    chapter("ch07-inspect", &["release", path])
+        .assert()
+        .success();
+    assert!(!std::path::Path::new(path).exists(), "{path} is left");
+    before.assert_unchanged();
+}
+
+/// The `NS_GET_PARENT` line of `ch07-inspect tree`'s output.
+fn parent_line(tree: &str) -> &str {
+    tree.lines()
+        .find(|line| line.trim_start().starts_with("NS_GET_PARENT"))
+        .unwrap_or_else(|| panic!("no NS_GET_PARENT in {tree}"))
+        .trim()
+}
+
+/// ch07-inspect.md, exercise 2: the parent of a child PID namespace
+/// shows from the host only.
+#[test]
+fn ch07_exercise_2_only_the_host_sees_the_parent() {
+    if !have_root("ch07_exercise_2_only_the_host_sees_the_parent") {
+        return;
+    }
+    let tree = |args: &[&str]| {
+        let out = host_bash(&args.join(" "));
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let eperm = "NS_GET_PARENT     EPERM: outside our scope";
+    let on_host = tree(&["ch07-inspect tree /proc/self/ns/pid"]);
+    assert!(parent_line(&on_host).starts_with(eperm), "{on_host}");
+    let mut shell = Shell::start("ch03-pid", &[]);
+    let inside = shell.run(&format!(
+        "{} tree /proc/self/ns/pid",
+        bin("ch07-inspect").display()
+    ));
+    assert!(parent_line(&inside).starts_with(eperm), "{inside}");
+    let from_host =
+        tree(&["ch07-inspect tree", &format!("/proc/{}/ns/pid", shell.pid)]);
+    assert_eq!(
+        parent_line(&from_host),
+        format!("NS_GET_PARENT     {}", host_ns("pid"))
+    );
+    assert!(shell.finish().status.success());
+    let unshared = tree(&[
+        "ch07-inspect unshare pid -- ch07-inspect tree /proc/self/ns/pid",
+    ]);
+    assert!(parent_line(&unshared).starts_with(eperm), "{unshared}");
+}
+
+/// The `extra µs` of the `mnt` line of `ch07-inspect cost`.
+fn mnt_extra(cost: &str) -> f64 {
+    let line = cost
+        .lines()
+        .find(|line| line.starts_with("mnt "))
+        .unwrap_or_else(|| panic!("no mnt line in {cost}"));
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
+/// ch07-inspect.md, exercise 3, in a stand-in mount namespace: 300 more
+/// mounts are 301 more to copy, and a new mount namespace costs more.
+/// Time is noisy on a busy machine: the comparison gets three tries,
+/// and must show `mnt` at least twice as dear in one of them.
+#[test]
+fn ch07_exercise_3_a_new_mount_namespace_copies_every_mount() {
+    if !have_root("ch07_exercise_3_a_new_mount_namespace_copies_every_mount") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let script = "\
+        count() { unshare --mount sh -c 'wc -l </proc/self/mountinfo'; }
+        count; ch07-inspect cost; echo ==
+        mount -t tmpfs none /mnt
+        for i in $(seq 300); do mkdir /mnt/$i; mount -t tmpfs none /mnt/$i; done
+        count; ch07-inspect cost";
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let out = Command::new("unshare")
+            .args(["--mount", "sh", "-c", script])
+            .env("PATH", on_path())
+            .output()
+            .expect("cannot run unshare");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let (without, with) = text.split_once("==\n").unwrap();
+        let mounts = |part: &str| -> u32 {
+            part.lines().next().unwrap().trim().parse().unwrap()
+        };
+        assert_eq!(mounts(with) - mounts(without), 301, "{text}");
+        let (without, with) = (mnt_extra(without), mnt_extra(with));
+        tries.push((without, with));
+        if with > 2.0 * without.max(10.0) {
+            break;
+        }
+    }
+    let (without, with) = *tries.last().unwrap();
+    assert!(
+        with > 2.0 * without.max(10.0),
+        "mnt's extra µs, without and with 300 mounts: {tries:?}"
+    );
     before.assert_unchanged();
 }

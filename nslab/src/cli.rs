@@ -18,7 +18,8 @@ pub struct Chapter {
     pub namespaces: CloneFlags,
     /// `--help`: what the chapter adds and what to try inside.
     pub help: &'static str,
-    /// The line printed before an interactive shell starts.
+    /// The line printed before an interactive shell starts, followed by
+    /// the shell's host PID.
     pub welcome: &'static str,
 }
 
@@ -111,9 +112,10 @@ pub fn parse(
 }
 
 // ANCHOR: main
-/// A chapter's whole `main`: parse the command line, print the help or
-/// the welcome line, call `run`, and turn its result into the exit
-/// status (125 and a one-line report when the tool failed).
+/// A chapter's whole `main`: parse the command line, print the help,
+/// call `run`, and turn its result into the exit status (125 and a
+/// one-line report when the tool failed). `run` says the welcome line,
+/// once it knows the shell's PID (`Launch::run`).
 pub fn main<E>(
     chapter: &Chapter,
     run: impl FnOnce(Options) -> Result<u8, E>,
@@ -141,9 +143,6 @@ where
     {
         failure::report(name, chapter.namespaces, &error);
         return ExitCode::from(EXIT_TOOL_FAILED);
-    }
-    if options.command.is_empty() {
-        output::say(name, chapter.welcome.trim_end());
     }
     match run(options) {
         Ok(status) => ExitCode::from(status),

@@ -21,7 +21,7 @@ use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe2, read, write};
 use crate::cli::{Chapter, Options};
 use crate::failure::{self, Failure};
 use crate::signals::{self, Inherited};
-use crate::{EXIT_TOOL_FAILED, exec, init, reap};
+use crate::{EXIT_TOOL_FAILED, exec, init, output, reap};
 
 /// The child's stack: `clone` runs the child on memory we hand it.
 pub const STACK_SIZE: usize = 1024 * 1024;
@@ -58,6 +58,7 @@ pub struct Launch {
     go_write: OwnedFd,
     inherited: Inherited,
     terminal: Option<Termios>,
+    welcome: Option<&'static str>,
 }
 
 impl Launch {
@@ -66,7 +67,11 @@ impl Launch {
         chapter: &Chapter,
         options: Options,
     ) -> Result<Launch, Failure> {
-        Launch::new(chapter.name, chapter.namespaces, options)
+        let shell = options.command.is_empty();
+        let mut launch =
+            Launch::new(chapter.name, chapter.namespaces, options)?;
+        launch.welcome = shell.then_some(chapter.welcome);
+        Ok(launch)
     }
 
     // ANCHOR: prepare
@@ -108,6 +113,7 @@ impl Launch {
             go_write,
             inherited,
             terminal,
+            welcome: None,
         })
     }
     // ANCHOR_END: prepare
@@ -201,6 +207,7 @@ impl Launch {
     pub fn run(self, child: Pid) -> Result<u8, Failure> {
         signals::forward_to(self.tool, child, self.command_is_pid1());
         self.inherited.restore_mask();
+        self.welcome(child);
         // The child is set up: let it exec. `go_write` stays open until
         // we exit, so that the child can tell when we are gone.
         let _ = write(&self.go_write, b"!");
@@ -217,6 +224,24 @@ impl Launch {
         status
     }
     // ANCHOR_END: parent
+
+    // ANCHOR: welcome
+    /// Before an interactive shell, a line that says what to try, and
+    /// which host PID to look at from another terminal: the shell's own
+    /// (the child execs it), or with `--init` its init's.
+    fn welcome(&self, child: Pid) {
+        let Some(text) = self.welcome else { return };
+        let who = if self.options.init {
+            "the shell's init"
+        } else {
+            "the shell"
+        };
+        output::say(
+            self.tool,
+            &format!("{}; {who} is PID {child} on the host", text.trim_end()),
+        );
+    }
+    // ANCHOR_END: welcome
 
     // ANCHOR: fork
     /// `fork` instead of `clone`, for `ch07-inspect`, whose namespaces

@@ -61,7 +61,8 @@
 //! Launch::new: go pipe, block all signals,
 //!   become a subreaper
 //! clone(flags) ---------------------------> starts with all signals blocked
-//! Launch::run: forward signals, unblock      Launch::in_child: PDEATHSIG,
+//! Launch::run: forward signals, unblock,     Launch::in_child: PDEATHSIG,
+//!   the welcome line (no COMMAND)
 //! write "go" -----------------------------> read "go", the chapter's setup,
 //! waitpid; end what is left                  give back dispositions and mask,
 //!                                            execvp (or --init: PID 1)

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub mod hostile;
 pub mod terminal;
+pub mod shell;
 
 pub use assert_cmd;
 pub use libc;
@@ -647,6 +648,7 @@ macro_rules! contract_tests {
             $crate::root_test!(interactive_shell_names_the_chapter_in_its_prompt, $crate::terminal::the_prompt_names_the_tool($bin));
             $crate::root_test!(the_sh_fallback_names_the_chapter_in_its_prompt, $crate::terminal::the_sh_prompt_names_the_tool($bin));
             $crate::root_test!(without_a_terminal_the_shell_reads_stdin, $crate::terminal::without_a_terminal_the_shell_reads_stdin($bin));
+            $crate::root_test!(welcome_line_names_the_shells_host_pid, $crate::shell::welcome_line_names_the_shells_host_pid($bin, $pid));
 
             #[test]
             fn command_inherits_only_stdin_stdout_stderr() {
