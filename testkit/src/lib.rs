@@ -13,8 +13,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 pub mod hostile;
-pub mod terminal;
 pub mod shell;
+pub mod terminal;
 
 pub use assert_cmd;
 pub use libc;
