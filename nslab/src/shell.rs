@@ -59,7 +59,8 @@ fn bash_rc(tool: &str, fd: RawFd) -> String {
     format!(
         "exec {fd}<&-\n\
          if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n\
-         PS1=\"({tool}) ${{PS1-}}\"\n"
+         {}",
+        name_in_prompt(tool)
     )
 }
 
@@ -71,7 +72,20 @@ fn sh_rc(tool: &str, fd: RawFd) -> String {
     format!(
         "exec {fd}<&-\n\
          unset ENV\n\
-         PS1=\"({tool}) ${{PS1-}}\"\n"
+         {}",
+        name_in_prompt(tool)
+    )
+}
+
+/// Names the chapter in front of the prompt, after the chapters this
+/// shell was started in (`NSLAB_CHAPTERS`, which the shells inside
+/// inherit): a chapter started inside another one's shell shows
+/// `(ch01-uts > ch02-ipc)`, one chapter too many for what a page shows.
+fn name_in_prompt(tool: &str) -> String {
+    format!(
+        "NSLAB_CHAPTERS=\"${{NSLAB_CHAPTERS:+$NSLAB_CHAPTERS > }}{tool}\"\n\
+         export NSLAB_CHAPTERS\n\
+         PS1=\"($NSLAB_CHAPTERS) ${{PS1-}}\"\n"
     )
 }
 // ANCHOR_END: shell
@@ -133,7 +147,11 @@ mod tests {
         for rc in [bash_rc, sh_rc] {
             let text = rc("ch03-pid", 4);
             assert!(text.starts_with("exec 4<&-\n"), "{text}");
-            assert!(text.ends_with("PS1=\"(ch03-pid) ${PS1-}\"\n"), "{text}");
+            assert!(
+                text.ends_with("PS1=\"($NSLAB_CHAPTERS) ${PS1-}\"\n"),
+                "{text}"
+            );
+            assert!(text.contains(" > }ch03-pid\"\n"), "{text}");
         }
         assert!(bash_rc("ch03-pid", 4).contains(". ~/.bashrc"));
         assert!(sh_rc("ch03-pid", 4).contains("unset ENV"));

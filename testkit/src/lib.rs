@@ -646,6 +646,7 @@ macro_rules! contract_tests {
             $crate::root_test!(errors_to_a_full_or_closed_stderr_keep_the_status, $crate::hostile::errors_to_a_full_or_closed_stderr_keep_the_status($bin));
             $crate::root_test!(a_small_address_space_fails_cleanly, $crate::hostile::a_small_address_space_fails_cleanly($bin));
             $crate::root_test!(interactive_shell_names_the_chapter_in_its_prompt, $crate::terminal::the_prompt_names_the_tool($bin));
+            $crate::root_test!(a_chapter_inside_a_chapter_names_both_in_its_prompt, $crate::terminal::a_chapter_inside_a_chapter_names_both($bin));
             $crate::root_test!(the_sh_fallback_names_the_chapter_in_its_prompt, $crate::terminal::the_sh_prompt_names_the_tool($bin));
             $crate::root_test!(without_a_terminal_the_shell_reads_stdin, $crate::terminal::without_a_terminal_the_shell_reads_stdin($bin));
             $crate::root_test!(welcome_line_names_the_shells_host_pid, $crate::shell::welcome_line_names_the_shells_host_pid($bin, $pid));

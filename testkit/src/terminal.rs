@@ -20,6 +20,8 @@ pub fn typed_on_a_terminal(
         .args(["--mount", "script", "-qefc", line, "/dev/null"])
         .env("TOOL", bin(tool))
         .env("HOME", home)
+        // As from the host: not from inside a chapter's shell.
+        .env_remove("NSLAB_CHAPTERS")
         // No bracketed-paste or colour sequences around what is shown.
         .env("TERM", "dumb")
         .write_stdin(typed)
@@ -78,6 +80,21 @@ pub fn the_prompt_names_the_tool(tool: &str) {
     }
     // ls has one more: the directory it lists.
     assert!(shown.contains("\n0 1 2 3 \n"), "{shown}");
+}
+
+/// A chapter started inside a chapter's shell (chapter 1's, which every
+/// chapter may nest in) names both, outer first; leaving the inner one
+/// gives back the outer one's prompt.
+pub fn a_chapter_inside_a_chapter_names_both(tool: &str) {
+    let home = SharedDir::new();
+    std::fs::write(home.path.join(".bashrc"), "PS1='home> '\n").unwrap();
+    let outer = bin("ch01-uts");
+    let line = format!("exec '{}'", outer.display());
+    let typed = "\"$TOOL\"\necho inner\nexit\necho outer\nexit\n";
+    let shown = typed_on_a_terminal(tool, &line, &home.path, typed);
+    let inner = format!("(ch01-uts > {tool}) home> echo inner\n");
+    assert!(shown.contains(&inner), "{shown}");
+    assert!(shown.contains("\n(ch01-uts) home> echo outer\n"), "{shown}");
 }
 
 /// Where there is no bash, `sh` names the tool in its prompt too,
