@@ -84,7 +84,7 @@ problems=$(
     what=untranslated list --untranslated --no-obsolete "$tmp/merged.po"
     what=fuzzy list --only-fuzzy --no-obsolete "$tmp/merged.po"
     what="translated, but no page has this text any more" \
-        list --only-obsolete "$tmp/merged.po"
+        list --only-obsolete --translated "$tmp/merged.po"
 )
 if [[ -n $problems ]]; then
     count=$(grep -c '^  [^ ]' <<<"$problems")
