@@ -57,7 +57,7 @@ if [[ ! -f $po ]]; then
         "\`msginit -i $pot -l zh_CN --no-translator -o $po\`" >&2
     exit 1
 fi
-msgfmt --check -o /dev/null "$po"
+msgfmt -o /dev/null "$po"
 
 if $update; then
     msgmerge --quiet --previous "$po" "$pot" -o "$tmp/merged.po"
