@@ -1,6 +1,7 @@
 //! Helpers for the checks in `tests/` that keep the book honest: where
-//! the book is, its pages, the `{{#include}}` directives in them, the
-//! anchors in the chapter sources, and the normalisation that lets a
+//! the book is, its pages, the `{{#include}}` directives and headings in
+//! them, the anchors in the chapter sources, the messages of the Chinese
+//! translation (`book/po/zh-CN.po`), and the normalisation that lets a
 //! transcript of one run be compared with a transcript of another.
 //!
 //! Only the standard library: the checks must not depend on mdBook.

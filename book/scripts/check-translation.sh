@@ -58,6 +58,20 @@ if [[ ! -f $po ]]; then
     exit 1
 fi
 msgfmt -o /dev/null "$po"
+# mdbook-gettext 0.4.0 panics on a header without any of these.
+header=$(awk '/^$/ { exit } { print }' "$po")
+missing=()
+for field in Project-Id-Version POT-Creation-Date PO-Revision-Date \
+             Language-Team MIME-Version Content-Type \
+             Content-Transfer-Encoding Language Plural-Forms; do
+    grep -q "^\"$field: " <<<"$header" ||
+        missing+=("$field")
+done
+if ((${#missing[@]} > 0)); then
+    echo "$me: the header of $po (its first entry) lacks ${missing[*]}:" \
+        "mdbook-gettext needs them all, as \`msginit\` writes them" >&2
+    exit 1
+fi
 
 if $update; then
     msgmerge --quiet --previous "$po" "$pot" -o "$tmp/merged.po"
