@@ -85,13 +85,18 @@ msgmerge --quiet --no-fuzzy-matching "$po" "$pot" -o "$tmp/merged.po"
 # Each problem as `src/page.md:LINE: what` and the English text.
 list() {
     msgattrib --no-wrap "$@" 2>/dev/null | awk -v what="$what" '
+        { sub(/^#~ /, "") }
         /^#: / { where = $2 }
-        /^#~ msgid / { where = "zh-CN.po"; sub(/^#~ /, "") }
-        /^msgid "/ && where != "" {
-            text = substr($0, 8, length($0) - 8)
+        /^msgid "/ { text = substr($0, 8, length($0) - 8); reading = 1; next }
+        /^"/ && reading { text = text substr($0, 2, length($0) - 2); next }
+        /^msgstr / && reading {
+            # The header (the empty msgid) is not a message of the pages.
             if (length(text) > 100) text = substr(text, 1, 97) "..."
-            printf "  %s: %s\n      %s\n", where, what, text
+            if (text != "")
+                printf "  %s: %s\n      %s\n",
+                    where == "" ? "zh-CN.po" : where, what, text
             where = ""
+            reading = 0
         }'
 }
 problems=$(
