@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Builds the book the way CI does: with the pinned mdBook, from the
-# repository root, and fails when mdBook fails or prints any warning or
-# error (mdBook only logs a broken {{#include}} and carries on).
+# Builds the book the way CI does, in both editions: the English one
+# into book/book, the Chinese one (book/po/zh-CN.po) into
+# book/book/zh-CN. Uses the pinned tools, from the repository root, and
+# fails when mdBook fails or prints any warning or error (mdBook only
+# logs a broken {{#include}} and carries on), when a link between pages
+# is broken (book/scripts/check-links.py), or when the translation is
+# not complete (book/scripts/check-translation.sh).
 #
 # Usage:   bash book/build.sh
 # Needs:   cargo install --locked mdbook --version 0.5.4
+#          cargo install --locked mdbook-i18n-helpers --version 0.4.0
+#          gettext (`apt-get install gettext`) and python3
 set -euo pipefail
 
 want=0.5.4
+want_i18n=0.4.0
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 mdbook=${MDBOOK:-mdbook}
+export MDBOOK=$mdbook
 if ! version=$("$mdbook" --version 2>/dev/null); then
     echo "book/build.sh: no mdbook; install it with" \
         "\`cargo install --locked mdbook --version $want\`" >&2
@@ -22,20 +30,44 @@ if [[ $version != "mdbook v$want" ]]; then
         "\`cargo install --locked mdbook --version $want\`" >&2
     exit 1
 fi
+# The i18n tools have no --version: cargo records what it installed.
+if ! cargo install --list 2>/dev/null |
+    grep -qx "mdbook-i18n-helpers v$want_i18n:"; then
+    echo "book/build.sh: the Chinese edition needs mdbook-i18n-helpers" \
+        "v$want_i18n: \`cargo install --locked mdbook-i18n-helpers" \
+        "--version $want_i18n\`" >&2
+    exit 1
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-status=0
-# No colours, so that the log lines are plain text to search.
-NO_COLOR=1 "$mdbook" build book >"$log" 2>&1 || status=$?
-cat "$log"
+failed=()
 
-if ((status != 0)); then
-    echo "book/build.sh: mdbook build failed (exit status $status)" >&2
+# Runs an mdBook build ($2...), and records a failure named $1 when it
+# fails or logs a warning.
+build() {
+    local what=$1 status=0
+    shift
+    # No colours, so that the log lines are plain text to search.
+    NO_COLOR=1 "$@" >"$log" 2>&1 || status=$?
+    cat "$log"
+    if ((status != 0)); then
+        failed+=("mdbook failed on $what (exit status $status)")
+    elif grep -Eq '(^|[[:space:]])(WARN|ERROR|warning|error)([[:space:]:]|$)' "$log"; then
+        failed+=("mdbook printed warnings or errors on $what (above)")
+    fi
+}
+
+build "the English edition" "$mdbook" build book
+build "the Chinese edition" bash book/scripts/zh-CN.sh build
+python3 book/scripts/check-links.py book/book ||
+    failed+=("broken links between pages (above)")
+bash book/scripts/check-translation.sh ||
+    failed+=("the Chinese translation is not complete (above)")
+
+if ((${#failed[@]} > 0)); then
+    printf 'book/build.sh: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-if grep -Eq '(^|[[:space:]])(WARN|ERROR|warning|error)([[:space:]:]|$)' "$log"; then
-    echo "book/build.sh: mdbook printed warnings or errors (above)" >&2
-    exit 1
-fi
-echo "book/build.sh: book/book built without warnings"
+echo "book/build.sh: book/book (English) and book/book/zh-CN (Chinese)" \
+    "built without warnings"

@@ -1,6 +1,7 @@
 //! Helpers for the checks in `tests/` that keep the book honest: where
-//! the book is, its pages, the `{{#include}}` directives in them, the
-//! anchors in the chapter sources, and the normalisation that lets a
+//! the book is, its pages, the `{{#include}}` directives and headings in
+//! them, the anchors in the chapter sources, the messages of the Chinese
+//! translation (`book/po/zh-CN.po`), and the normalisation that lets a
 //! transcript of one run be compared with a transcript of another.
 //!
 //! Only the standard library: the checks must not depend on mdBook.
@@ -256,6 +257,201 @@ pub fn rejoin(
         lines.push(one(&line));
     }
     lines
+/// A heading of a page, outside its code blocks.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Heading {
+    /// 1-based line of the heading (of its text, for a setext heading).
+    pub line: usize,
+    /// The heading's text, without its `#`s and its `{#id}`.
+    pub text: String,
+    /// The id written after it, `## Try it {#try-it}`, if any. (Setext
+    /// headings, underlined with `===` or `---`, never have one here.)
+    pub id: Option<String>,
+}
+
+/// The headings of a page, in order: ATX (`## Title`) and setext.
+pub fn headings(text: &str) -> Vec<Heading> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut in_code = vec![false; lines.len()];
+    for (start, _, body) in code_blocks(text) {
+        // The opening fence, the body and the closing fence.
+        for flag in in_code.iter_mut().skip(start - 1).take(body.len() + 2) {
+            *flag = true;
+        }
+    }
+    let mut found = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if in_code[index] || line.starts_with("    ") {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        let hashes = trimmed.chars().take_while(|&c| c == '#').count();
+        let rest = &trimmed[hashes..];
+        if (1..=6).contains(&hashes)
+            && (rest.is_empty() || rest.starts_with([' ', '\t']))
+        {
+            let rest = rest.trim();
+            let (text, id) = match rest.strip_suffix('}').and_then(|r| {
+                let (text, attrs) = r.rsplit_once('{')?;
+                let id = attrs
+                    .split_whitespace()
+                    .find_map(|a| a.strip_prefix('#'))?;
+                Some((text.trim_end(), id))
+            }) {
+                Some((text, id)) => (text, Some(id.to_string())),
+                None => (rest, None),
+            };
+            found.push(Heading {
+                line: index + 1,
+                text: text.to_string(),
+                id,
+            });
+            continue;
+        }
+        // Setext: a line of `=` or `-` under a line of text.
+        let underline = trimmed.trim_end();
+        let is_underline = !underline.is_empty()
+            && (underline.chars().all(|c| c == '=')
+                || (underline.len() >= 2
+                    && underline.chars().all(|c| c == '-')));
+        let above = index.checked_sub(1).map(|i| (i, lines[i].trim()));
+        if let Some((above_index, above)) = above
+            && is_underline
+            && !in_code[above_index]
+            && !above.is_empty()
+            && !above.starts_with(['#', '|', '-', '*', '<'])
+        {
+            found.push(Heading {
+                line: above_index + 1,
+                text: above.to_string(),
+                id: None,
+            });
+        }
+    }
+    found
+}
+
+/// The id mdBook 0.5 makes of a heading's text (its `id_from_content`,
+/// applied to the Markdown: close enough for code spans and plain
+/// words, which is what the book's headings are).
+pub fn heading_id(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c)
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// One message of a gettext PO file: a paragraph, heading, list item
+/// ... of the English pages and its translation.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// 1-based line of the message's `msgid` in the PO file.
+    pub line: usize,
+    /// Where the text is in the pages (`src/ch01-uts.md:5`), from `#:`.
+    pub references: Vec<String>,
+    pub msgid: String,
+    /// The translation; empty while there is none.
+    pub msgstr: String,
+    /// Marked `#, fuzzy`: a guess, not a translation yet.
+    pub fuzzy: bool,
+    /// Commented out (`#~`): text that no page has any more.
+    pub obsolete: bool,
+}
+
+/// The messages of a PO file, its header (the empty msgid) included.
+pub fn po_messages(text: &str) -> Vec<Message> {
+    #[derive(PartialEq)]
+    enum Field {
+        None,
+        Id,
+        Str,
+        Other,
+    }
+    let mut messages = Vec::new();
+    let mut message = Message::default();
+    let mut field = Field::None;
+    let mut started = false;
+    for (index, line) in text.lines().chain([""]).enumerate() {
+        let (obsolete, line) = match line.strip_prefix("#~") {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, line.trim()),
+        };
+        if line.is_empty() {
+            if started {
+                messages.push(std::mem::take(&mut message));
+            }
+            started = false;
+            field = Field::None;
+            continue;
+        }
+        if let Some(references) = line.strip_prefix("#:") {
+            message
+                .references
+                .extend(references.split_whitespace().map(str::to_string));
+        } else if let Some(flags) = line.strip_prefix("#,") {
+            message.fuzzy |= flags.split(',').any(|f| f.trim() == "fuzzy");
+        } else if line.starts_with('#') {
+            // A comment, or `#|` (the previous msgid of a fuzzy one).
+        } else {
+            started = true;
+            message.obsolete |= obsolete;
+            let (keyword, quoted) = match line.split_once(' ') {
+                Some((keyword, quoted)) if !line.starts_with('"') => {
+                    (keyword, quoted)
+                }
+                _ => ("", line),
+            };
+            match keyword {
+                "msgid" => {
+                    field = Field::Id;
+                    message.line = index + 1;
+                }
+                "msgstr" => field = Field::Str,
+                "" => {}
+                _ => field = Field::Other,
+            }
+            let value = unquote(quoted);
+            match field {
+                Field::Id => message.msgid.push_str(&value),
+                Field::Str => message.msgstr.push_str(&value),
+                Field::None | Field::Other => {}
+            }
+        }
+    }
+    messages
+}
+
+/// A PO string's text: without its quotes, escapes resolved.
+fn unquote(quoted: &str) -> String {
+    let inner = quoted
+        .trim()
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(quoted);
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Turns a transcript into what must stay the same from run to run: the
@@ -453,6 +649,54 @@ mod tests {
         assert_ne!(rejoin(stored, "vm", 10, &other), other);
         // Without lines to go by, every row of 10 is joined.
         assert_eq!(rejoin("0123456789\nx\n", "vm", 10, &[]), ["Nx"]);
+    fn headings_outside_code_with_their_ids() {
+        let page = "# Title {#title}\n\n```console\n# a root prompt\n```\n\
+                    ## `--init`: PID 1 {#--init-pid-1}\n### Try it\n\
+                    #hashtag\n    # indented code\n\nSetext\n------\n\n---\n";
+        let found = headings(page);
+        let ids: Vec<_> = found.iter().map(|h| h.id.as_deref()).collect();
+        let texts: Vec<_> = found.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, ["Title", "`--init`: PID 1", "Try it", "Setext"]);
+        assert_eq!(ids, [Some("title"), Some("--init-pid-1"), None, None]);
+        assert_eq!(found[2].line, 7);
+        assert_eq!(found[3].line, 11);
+    }
+
+    #[test]
+    fn heading_ids_as_mdbook_makes_them() {
+        assert_eq!(
+            heading_id("`--map-root`: root inside is you outside"),
+            "--map-root-root-inside-is-you-outside"
+        );
+        assert_eq!(
+            heading_id("Repairing a host's /proc"),
+            "repairing-a-hosts-proc"
+        );
+        assert_eq!(
+            heading_id("`tree`: asking with `ioctl_ns`"),
+            "tree-asking-with-ioctl_ns"
+        );
+    }
+
+    #[test]
+    fn po_messages_with_flags_references_and_escapes() {
+        let po = "msgid \"\"\nmsgstr \"\"\n\"Language: zh_CN\\n\"\n\n\
+                  #: src/a.md:1 src/b.md:2\nmsgid \"Try it\"\nmsgstr \"动手试试\"\n\n\
+                  #, fuzzy\n#| msgid \"Old\"\nmsgid \"\"\n\"Two \\\"lines\\\"\\n\"\n\"more\"\n\
+                  msgstr \"两行\"\n\n#~ msgid \"Gone\"\n#~ msgstr \"\"\n";
+        let found = po_messages(po);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(found[0].msgid, "");
+        assert_eq!(found[0].msgstr, "Language: zh_CN\n");
+        assert_eq!(found[1].references, ["src/a.md:1", "src/b.md:2"]);
+        assert_eq!((found[1].line, found[1].msgstr.as_str()), (6, "动手试试"));
+        assert!(!found[1].fuzzy && found[2].fuzzy);
+        assert_eq!(found[2].msgid, "Two \"lines\"\nmore");
+        assert!(found[3].obsolete && !found[2].obsolete);
+        assert_eq!(
+            (found[3].msgid.as_str(), found[3].msgstr.as_str()),
+            ("Gone", "")
+        );
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The book's pages against the sources: every `{{#include}}` names a
 //! file and anchor that exist, Rust code enters pages only through
-//! includes, the generated diffs match the chapters, and `SUMMARY.md`
-//! links only pages that exist (and every page is linked).
+//! includes, the generated diffs match the chapters, `SUMMARY.md`
+//! links only pages that exist (and every page is linked), and every
+//! heading has an explicit id.
 
 use std::process::Command;
 
 use book_check::{
-    CHAPTERS, anchored_lines, anchors, book_src, code_blocks, includes,
-    markdown_files, read, repo_root, shown,
+    CHAPTERS, anchored_lines, anchors, book_src, code_blocks, heading_id,
+    headings, includes, markdown_files, read, repo_root, shown,
 };
 
 #[test]
@@ -422,5 +423,46 @@ fn every_generated_file_is_shown_on_a_page() {
     assert!(
         unused.is_empty(),
         "generated files that no page includes (stale?): {unused:?}"
+    );
+}
+
+/// A heading's id is made from its text: translated, the text changes,
+/// and so would the id, breaking every `page.md#id` link in the Chinese
+/// edition. Written out (`## Try it {#try-it}`), it stays.
+#[test]
+fn every_heading_has_an_explicit_id() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in markdown_files(&book_src()) {
+        let name = page.file_name().unwrap();
+        // SUMMARY.md's headings are part titles, not anchors.
+        if name == "SUMMARY.md"
+            || page.starts_with(book_src().join("generated"))
+        {
+            continue;
+        }
+        let mut seen = Vec::new();
+        for heading in headings(&read(&page)) {
+            count += 1;
+            let at = format!("{}:{}", shown(&page), heading.line);
+            match heading.id {
+                None => problems.push(format!(
+                    "{at}: `{}` has no explicit id: end the line with \
+                     ` {{#{}}}`",
+                    heading.text,
+                    heading_id(&heading.text)
+                )),
+                Some(id) if seen.contains(&id) => problems
+                    .push(format!("{at}: a second heading with id {id}")),
+                Some(id) => seen.push(id),
+            }
+        }
+    }
+    assert!(count > 0, "no headings found: is book/src there?");
+    assert!(
+        problems.is_empty(),
+        "headings without a fixed id (setext headings cannot have one: use \
+         `#`s):\n{}",
+        problems.join("\n")
     );
 }
