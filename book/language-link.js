@@ -10,6 +10,16 @@
         return;
     }
     const chinese = document.documentElement.lang === "zh-CN";
+    // The one label that no message carries: an exercise's collapsed
+    // solution is an HTML block, `<details><summary>Solution</summary>`,
+    // which gettext extraction leaves alone.
+    if (chinese) {
+        for (const summary of document.querySelectorAll("details > summary")) {
+            if (summary.textContent.trim() === "Solution") {
+                summary.textContent = "答案";
+            }
+        }
+    }
     // `path_to_root` is mdBook's: from this page to its edition's root.
     const root = new URL(path_to_root || "./", location.href);
     if (chinese && root.pathname === "/") {

@@ -257,6 +257,8 @@ pub fn rejoin(
         lines.push(one(&line));
     }
     lines
+}
+
 /// A heading of a page, outside its code blocks.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Heading {
@@ -649,6 +651,9 @@ mod tests {
         assert_ne!(rejoin(stored, "vm", 10, &other), other);
         // Without lines to go by, every row of 10 is joined.
         assert_eq!(rejoin("0123456789\nx\n", "vm", 10, &[]), ["Nx"]);
+    }
+
+    #[test]
     fn headings_outside_code_with_their_ids() {
         let page = "# Title {#title}\n\n```console\n# a root prompt\n```\n\
                     ## `--init`: PID 1 {#--init-pid-1}\n### Try it\n\

@@ -40,6 +40,11 @@ fn every_exercise_has_a_solution_and_a_test() {
         for line in text.lines() {
             if line.starts_with('#') {
                 let title = line.trim_start_matches('#').trim();
+                // Without its id: `## Exercises {#exercises}`.
+                let title = match title.rsplit_once(" {#") {
+                    Some((title, _)) => title,
+                    None => title,
+                };
                 section = if title == "Exercises" {
                     Some(String::new())
                 } else {
