@@ -13,7 +13,10 @@
 #   bash book/scripts/gen-transcripts.sh --no-wrap    # one line per line
 #
 # The programs come from $NSLAB_BIN_DIR when it is set; otherwise the
-# script builds them with cargo into ${CARGO_TARGET_DIR:-target}.
+# script builds them with cargo into ${CARGO_TARGET_DIR:-target}. Where
+# a program prints its own path (a hint), the transcript shows
+# /path/to/nslab/target/debug in place of that directory, so that the
+# transcripts do not depend on where the checkout is.
 # Its scratch files (homes, tmux sockets) live in one directory under
 # ${TMPDIR:-/tmp}, removed when the script ends, however it ends.
 #
@@ -71,6 +74,8 @@ for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-ins
         exit 1
     }
 done
+# As the programs see their own path: with no symbolic link in it.
+bin=$(cd "$bin" && pwd -P)
 mkdir -p "$out"
 
 # Everything scratch lives here: one home and one tmux socket a session.
@@ -261,13 +266,22 @@ wrap_lines() {
     done
 }
 
+# The programs' directory, where a line shows it, as the same
+# placeholder on every machine.
+placeholder_bin() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "${line//"$bin/"//path/to/nslab/target/debug/}"
+    done
+}
+
 # Saves the terminal as $out/$1.txt, without the last, empty prompt.
 # (`screen` joins the rows that the terminal wrapped into one line;
 # wrap_lines cuts them again, counting characters, not bytes.)
 keep_screen() {
     mkdir -p "$(dirname "$out/$1.txt")"
     screen | sed 's/[[:space:]]*$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-        sed '$d' | LC_ALL=C.UTF-8 wrap_lines >"$out/$1.txt"
+        sed '$d' | placeholder_bin | LC_ALL=C.UTF-8 wrap_lines >"$out/$1.txt"
     echo "wrote $out/$1.txt"
 }
 
@@ -540,6 +554,8 @@ session_ch07_fd() {
     type_line 'ch01-uts'
     type_line 'hostname box'
     second_terminal holder
+    # Its name, which the first terminal needs to find the holder.
+    type_line 'tty'
     second=$(terminal)
     type_and_go "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch01-uts)\"); echo \$PID; cat 3</proc/\$PID/ns/uts"
     wait_until "pgrep -t $second -x cat >/dev/null"
