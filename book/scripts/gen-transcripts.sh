@@ -68,14 +68,13 @@ else
     (cd "$repo" && cargo build --quiet --workspace --bins)
     bin=${CARGO_TARGET_DIR:-$repo/target}/debug
 fi
-for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-inspect; do
+programs=(ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-inspect)
+for chapter in "${programs[@]}"; do
     [[ -x $bin/$chapter ]] || {
         echo "gen-transcripts: no $bin/$chapter: build the workspace first" >&2
         exit 1
     }
 done
-# As the programs see their own path: with no symbolic link in it.
-bin=$(cd "$bin" && pwd -P)
 mkdir -p "$out"
 
 # Everything scratch lives here: one home and one tmux socket a session.
@@ -114,6 +113,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The sessions run the programs from here, also as nobody, who may not
+# reach $bin: a checkout in /root (mode 700) is out of its reach. A hard
+# link where one can be made, else a copy.
+mkdir "$work/bin"
+for chapter in "${programs[@]}"; do
+    ln "$bin/$chapter" "$work/bin/" 2>/dev/null || cp "$bin/$chapter" "$work/bin/"
+done
+# As the programs see their own path: with no symbolic link in it.
+bin=$(cd "$work/bin" && pwd -P)
 
 cat >"$work/host.rc" <<'RC'
 PS1='host# '
