@@ -847,24 +847,53 @@ fn ch04_exercise_3_without_private_a_mount_reaches_the_stand_in() {
 // ---------------------------------------------------------------------
 // Chapter 5.
 
-/// ch05-user.md, exercise 1, as nobody on a root-only machine: a file
-/// that mapped root makes is root's inside and nobody's outside. (The
-/// test's file is in a directory of its own instead of `/tmp/x`;
-/// dropping the directory removes it.)
+/// ch05-user.md, exercise 1, as nobody on a root-only machine, typed at
+/// the root of a checkout in a directory that only root may enter (as
+/// `/root` is): a relative path works there, where a full path does not
+/// (for a shell of nobody's; `setpriv` itself still has root's
+/// capabilities when it executes the program), and a file that mapped
+/// root makes is root's inside and nobody's outside. (The test's file is
+/// in a directory of its own instead of `/tmp/x`; dropping the directory
+/// removes it.)
 #[test]
 fn ch05_exercise_1_mapped_roots_file_is_the_users() {
     if !have_root("ch05_exercise_1_mapped_roots_file_is_the_users") {
         return;
     }
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let copy = BinaryCopy::new("ch05-user");
+    let home = SharedDir::new();
+    let mode = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    };
+    mode(&home.path, 0o700);
+    let checkout = home.path.join("nslab");
+    std::fs::create_dir_all(checkout.join("target/debug")).unwrap();
+    for dir in ["", "target", "target/debug"] {
+        mode(&checkout.join(dir), 0o755);
+    }
+    let program = checkout.join("target/debug/ch05-user");
+    std::fs::hard_link(&copy.path, &program).unwrap();
+    let as_nobody = || {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .current_dir(&checkout);
+        command
+    };
+    let from_a_shell = |path: &std::path::Path| {
+        let mut command = as_nobody();
+        command.args(["sh", "-c", "\"$0\" true"]).arg(path);
+        command.output().unwrap().status.code()
+    };
+    assert_eq!(from_a_shell(&program), Some(126));
+    assert_eq!(from_a_shell("target/debug/ch05-user".as_ref()), Some(0));
+
     let dir = SharedDir::new();
     let file = dir.path.join("x");
-    let mut command = Command::new("setpriv");
-    command
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(&copy.path)
-        .arg("--map-root");
+    let mut command = as_nobody();
+    command.arg("target/debug/ch05-user").arg("--map-root");
     let mut shell = Shell::start_command(command);
     let inside =
         shell.run(&format!("touch {0}; stat -c '%U %G' {0}", file.display()));

@@ -12,12 +12,13 @@ use nslab_testkit::{have_root, unique};
 
 /// A directory removed when dropped; readable by every user, since the
 /// preflight runs `unshare` as nobody through the `PATH` it is given.
+/// In the temporary directory, not under `target/`: nobody cannot reach
+/// a checkout in `/root`.
 struct Scratch(PathBuf);
 
 impl Scratch {
     fn new() -> Scratch {
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique("preflight"));
+        let dir = std::env::temp_dir().join(unique("nslab-preflight"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
             .unwrap();

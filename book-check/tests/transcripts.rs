@@ -174,6 +174,13 @@ fn transcripts_match_what_the_chapters_print_now() {
         .unwrap()
         .trim()
         .to_string();
+    // Where a program prints its own path (a hint), the script shows a
+    // placeholder: a transcript must not depend on where the checkout is,
+    // nor on where the script put the copies the sessions run.
+    let places = [&bin_dir, &tmp.0].map(|dir| {
+        let dir = std::fs::canonicalize(dir).unwrap();
+        dir.to_str().unwrap().to_string()
+    });
     let mut problems = Vec::new();
     for name in &stored {
         let read =
@@ -181,7 +188,11 @@ fn transcripts_match_what_the_chapters_print_now() {
         let book = read(&stored_dir);
         // The book's transcript may come from another machine.
         let recorded_on = hostname_in(&book).unwrap_or(hostname.clone());
-        let new = normalise(&read(&fresh.0), &hostname);
+        let fresh_text = read(&fresh.0);
+        for place in places.iter().filter(|p| fresh_text.contains(p.as_str())) {
+            problems.push(format!("{name} shows the path {place}"));
+        }
+        let new = normalise(&fresh_text, &hostname);
         let old = rejoin(&book, &recorded_on, TRANSCRIPT_COLUMNS, &new);
         if let Some(difference) = first_difference(&old, &new) {
             problems.push(format!("{name}, {difference}"));
@@ -193,7 +204,7 @@ fn transcripts_match_what_the_chapters_print_now() {
         panic!(
             "transcripts no longer match what the chapters print (normalised \
              lines; - book, + now; the fresh ones are in {}); regenerate \
-             with `sudo bash book/scripts/gen-transcripts.sh` and review \
+             with `bash book/scripts/gen-transcripts.sh` (as root) and review \
              the change:\n{}",
             fresh_dir.display(),
             problems.join("\n")
@@ -242,7 +253,7 @@ fn transcripts_fit_the_code_column() {
     assert!(
         wide.is_empty(),
         "lines wider than {TRANSCRIPT_COLUMNS} columns; regenerate with \
-         `sudo bash book/scripts/gen-transcripts.sh`:\n{}",
+         `bash book/scripts/gen-transcripts.sh` (as root):\n{}",
         wide.join("\n")
     );
 }

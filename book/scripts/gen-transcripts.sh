@@ -13,7 +13,10 @@
 #   bash book/scripts/gen-transcripts.sh --no-wrap    # one line per line
 #
 # The programs come from $NSLAB_BIN_DIR when it is set; otherwise the
-# script builds them with cargo into ${CARGO_TARGET_DIR:-target}.
+# script builds them with cargo into ${CARGO_TARGET_DIR:-target}. Where
+# a program prints its own path (a hint), the transcript shows
+# /path/to/nslab/target/debug in place of that directory, so that the
+# transcripts do not depend on where the checkout is.
 # Its scratch files (homes, tmux sockets) live in one directory under
 # ${TMPDIR:-/tmp}, removed when the script ends, however it ends.
 #
@@ -65,7 +68,8 @@ else
     (cd "$repo" && cargo build --quiet --workspace --bins)
     bin=${CARGO_TARGET_DIR:-$repo/target}/debug
 fi
-for chapter in ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-inspect; do
+programs=(ch01-uts ch02-ipc ch03-pid ch04-mount ch05-user ch06-net ch07-inspect)
+for chapter in "${programs[@]}"; do
     [[ -x $bin/$chapter ]] || {
         echo "gen-transcripts: no $bin/$chapter: build the workspace first" >&2
         exit 1
@@ -109,6 +113,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The sessions run the programs from here, also as nobody, who may not
+# reach $bin: a checkout in /root (mode 700) is out of its reach. A hard
+# link where one can be made, else a copy.
+mkdir "$work/bin"
+for chapter in "${programs[@]}"; do
+    ln "$bin/$chapter" "$work/bin/" 2>/dev/null || cp "$bin/$chapter" "$work/bin/"
+done
+# As the programs see their own path: with no symbolic link in it.
+bin=$(cd "$work/bin" && pwd -P)
 
 cat >"$work/host.rc" <<'RC'
 PS1='host# '
@@ -261,13 +275,22 @@ wrap_lines() {
     done
 }
 
+# The programs' directory, where a line shows it, as the same
+# placeholder on every machine.
+placeholder_bin() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "${line//"$bin/"//path/to/nslab/target/debug/}"
+    done
+}
+
 # Saves the terminal as $out/$1.txt, without the last, empty prompt.
 # (`screen` joins the rows that the terminal wrapped into one line;
 # wrap_lines cuts them again, counting characters, not bytes.)
 keep_screen() {
     mkdir -p "$(dirname "$out/$1.txt")"
     screen | sed 's/[[:space:]]*$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-        sed '$d' | LC_ALL=C.UTF-8 wrap_lines >"$out/$1.txt"
+        sed '$d' | placeholder_bin | LC_ALL=C.UTF-8 wrap_lines >"$out/$1.txt"
     echo "wrote $out/$1.txt"
 }
 
@@ -540,6 +563,8 @@ session_ch07_fd() {
     type_line 'ch01-uts'
     type_line 'hostname box'
     second_terminal holder
+    # Its name, which the first terminal needs to find the holder.
+    type_line 'tty'
     second=$(terminal)
     type_and_go "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch01-uts)\"); echo \$PID; cat 3</proc/\$PID/ns/uts"
     wait_until "pgrep -t $second -x cat >/dev/null"

@@ -174,7 +174,8 @@ fn veth_failure(step: &str, link: &str, errno: Errno) -> Failure {
     match errno {
         Errno::EPERM => failure.hint(
             "a veth end on the host needs CAP_NET_ADMIN there: run --veth \
-             as root (`cargo sudo-run`)",
+             as root (in a root shell, or `cargo sudo-run -p ch06-net -- \
+             --veth`)",
         ),
         Errno::EOPNOTSUPP => failure.hint("is the veth module available?"),
         _ => failure,
