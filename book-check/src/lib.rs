@@ -467,7 +467,6 @@ pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
         .lines()
         .map(|line| {
             let line = replace_word(line, hostname, "HOSTNAME");
-            let line = replace_checkout(&line);
             let line = replace_after(&line, "pts/", |c| c.is_ascii_digit());
             let line = replace_after(&line, "0x", |c| c.is_ascii_hexdigit());
             // A veth end names its peer's index: `eth0@if17`.
@@ -484,26 +483,6 @@ pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
             line.split_whitespace().collect::<Vec<_>>().join(" ")
         })
         .collect()
-}
-
-/// The checkout's own path, which differs from machine to machine, as
-/// `REPO` in front of each `/target/debug/` (a chapter's hint names the
-/// path it was run from).
-fn replace_checkout(line: &str) -> String {
-    const BUILT: &str = "/target/debug/";
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find(BUILT) {
-        let start = rest[..at]
-            .rfind(|c: char| c.is_whitespace() || "`'\"(=:".contains(c))
-            .map_or(0, |before| before + 1);
-        out.push_str(&rest[..start]);
-        out.push_str("REPO");
-        out.push_str(BUILT);
-        rest = &rest[at + BUILT.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `word` replaced by `with` where it stands alone (not inside a longer
@@ -654,18 +633,6 @@ mod tests {
         assert_eq!(blocks[0].1, "rust,ignore");
         assert_eq!(blocks[0].2, ["{{#include a.rs:x}}"]);
         assert_eq!(blocks[1].2, ["```"]);
-    }
-
-    #[test]
-    fn the_checkouts_path_is_replaced() {
-        assert_eq!(
-            replace_checkout("with `sudo /work/a/target/debug/ch01-uts` or"),
-            "with `sudo REPO/target/debug/ch01-uts` or"
-        );
-        assert_eq!(
-            replace_checkout("PATH=/x/target/debug/:/bin target/debug/y"),
-            "PATH=REPO/target/debug/:/bin target/debug/y"
-        );
     }
 
     #[test]
