@@ -126,13 +126,19 @@ pub fn as_nobody(
     args: &[&str],
 ) -> (assert_cmd::Command, BinaryCopy) {
     let copy = BinaryCopy::new(name);
+    let mut command = setpriv_nobody();
+    command.arg(&copy.path).args(args);
+    (command, copy)
+}
+
+/// `setpriv` to nobody (uid and gid 65534, no groups), the command to
+/// follow.
+fn setpriv_nobody() -> assert_cmd::Command {
     let mut command = assert_cmd::Command::new("setpriv");
     command
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy.path)
-        .args(args)
         .timeout(TIMEOUT);
-    (command, copy)
+    command
 }
 
 /// Like [`as_nobody`], but the copy is found through `PATH`, as a
@@ -143,14 +149,12 @@ pub fn as_nobody_through_path(
 ) -> (assert_cmd::Command, BinaryCopy) {
     let copy = BinaryCopy::new(name);
     let dir = copy.path.parent().expect("a copy has a directory");
-    let mut command = assert_cmd::Command::new("setpriv");
+    let mut command = setpriv_nobody();
     command
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg("env")
         .arg(format!("PATH={}:/usr/bin:/bin", dir.display()))
         .arg(name)
-        .args(args)
-        .timeout(TIMEOUT);
+        .args(args);
     (command, copy)
 }
 
