@@ -140,15 +140,17 @@ fn list_agrees_with_lsns_and_finds_a_running_chapter() {
             .get(key)
             .unwrap_or_else(|| panic!("{key:?} not listed"));
         assert_eq!(our_lowest, lowest, "lowest PID of {key:?}");
-        // In our own namespaces this test harness and the others spawn
-        // processes even between lsns's counts: a little slack there.
-        let slack = if key.0 == ns_inode("self", &key.1) {
-            10
-        } else {
-            0
-        };
-        let low = count_before.min(count_after).saturating_sub(slack);
-        let high = count_before.max(count_after) + slack;
+        // Our own namespaces are the whole machine's: another test run
+        // beside this one starts and ends dozens of processes between
+        // lsns's two counts, so no count there can be compared (no slack
+        // is wide enough on a busy machine). The others hold few, stable
+        // processes: those counts must agree.
+        if key.0 == ns_inode("self", &key.1) {
+            assert!(*our_nprocs >= 1, "{key:?}: no process");
+            continue;
+        }
+        let low = *count_before.min(count_after);
+        let high = *count_before.max(count_after);
         assert!(
             (low..=high).contains(our_nprocs),
             "{key:?}: {our_nprocs} processes, lsns counted {count_before} \
