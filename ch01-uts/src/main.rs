@@ -18,7 +18,7 @@
 //! (the go pipe, signals, exec, waiting, exit statuses) is the `nslab`
 //! crate's: every chapter does it the same way.
 
-use std::process::ExitCode;
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
 
 use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
@@ -31,9 +31,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: a new UTS namespace.

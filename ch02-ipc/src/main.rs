@@ -18,7 +18,7 @@
 //!
 //! The program is ch01 with one more flag: everything else is unchanged.
 
-use std::process::ExitCode;
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
 
 use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
@@ -31,9 +31,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01) and IPC.

@@ -19,7 +19,7 @@
 //! other process of the namespace. `--init` keeps a tiny init as PID 1
 //! and runs the command as PID 2, like `docker run --init`.
 
-use std::process::ExitCode;
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
 
 use anyhow::Context;
 use nix::sched::{CloneFlags, clone};
@@ -32,9 +32,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02) and PID.

@@ -9,8 +9,9 @@
 //! it then makes DIR its `/`, as a container runtime does (`sh
 //! ch04-mount/make-rootfs.sh DIR` makes one). PID 1 is as in ch03.
 
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
+
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
@@ -25,9 +26,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID

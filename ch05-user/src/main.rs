@@ -6,8 +6,9 @@
 //! first and owns the others, so any user can run this chapter; with
 //! `--map-root` the command is root inside and stays you outside.
 
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
+
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
@@ -22,9 +23,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID

@@ -5,8 +5,9 @@
 //! `lo`, down (and fallback tunnels such as `tunl0` where their modules
 //! are loaded). `--veth` (root only) runs a cable to the host.
 
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
+
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
@@ -21,9 +22,8 @@ const CHAPTER: Chapter = Chapter {
     welcome: include_str!("welcome.txt"),
 };
 
-fn main() -> ExitCode {
-    nslab::main(&CHAPTER, run)
-}
+// main: parse the options, call `run`, exit with its status.
+nslab::main!(CHAPTER, run);
 
 // ANCHOR: flags
 /// The namespaces this chapter creates: UTS (ch01), IPC (ch02), PID

@@ -24,6 +24,8 @@
 //!
 //! Each subcommand lives in its own module, one page of the book each.
 
+#![cfg_attr(not(test), no_main)] // the entry is nslab::main! below
+
 /// `println!` that never panics: when stdout is closed or full, the
 /// text is lost and the exit status stays (DESIGN: output never panics).
 macro_rules! outln {
@@ -43,7 +45,6 @@ mod unshare;
 mod walk;
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 use nix::sched::CloneFlags;
 
@@ -96,18 +97,21 @@ pub use nslab::Failure;
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
-fn main() -> ExitCode {
-    // SIGPIPE stays ignored (Rust's default): a closed stdout costs the
-    // message, never the exit status (`keep ... | true` has mounted by
-    // the time it prints). The command of `enter`/`unshare` gets the
-    // disposition the tool inherited back (nslab::signals).
+// The program's entry (nslab::entry): it ignores SIGPIPE for the tool,
+// so a closed stdout costs the message, never the exit status (`keep
+// ... | true` has mounted by the time it prints). The command of
+// `enter`/`unshare` gets back the disposition the tool inherited.
+nslab::main!(inspect);
+
+/// The whole tool: the subcommand's exit status.
+fn inspect() -> u8 {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match dispatch(args) {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status,
         Err(error) => {
             // The hint comes from the typed failure inside, if any.
             nslab::failure::report(TOOL, CloneFlags::empty(), &*error);
-            ExitCode::from(nslab::EXIT_TOOL_FAILED)
+            nslab::EXIT_TOOL_FAILED
         }
     }
 }

@@ -4,7 +4,6 @@ use std::error::Error;
 use std::ffi::OsString;
 use std::ops::Deref;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use nix::sched::CloneFlags;
 
@@ -119,7 +118,7 @@ pub fn parse(
 pub fn main<E>(
     chapter: &Chapter,
     run: impl FnOnce(Options) -> Result<u8, E>,
-) -> ExitCode
+) -> u8
 where
     E: Deref<Target = dyn Error + Send + Sync + 'static>,
 {
@@ -128,13 +127,13 @@ where
         Ok(Parsed::Run(options)) => options,
         Ok(Parsed::Help) => {
             output::stdout(chapter.help);
-            return ExitCode::SUCCESS;
+            return 0;
         }
         Err(message) => {
             output::stderr(&format!(
                 "{name}: {message}\nhint: `{name} --help` shows the usage\n"
             ));
-            return ExitCode::from(EXIT_TOOL_FAILED);
+            return EXIT_TOOL_FAILED;
         }
     };
     // A bad --root DIR is refused before anything is made or said.
@@ -142,13 +141,13 @@ where
         && let Err(error) = rootfs::check(dir, options.command.is_empty())
     {
         failure::report(name, chapter.namespaces, &error);
-        return ExitCode::from(EXIT_TOOL_FAILED);
+        return EXIT_TOOL_FAILED;
     }
     match run(options) {
-        Ok(status) => ExitCode::from(status),
+        Ok(status) => status,
         Err(error) => {
             failure::report(name, chapter.namespaces, &*error);
-            ExitCode::from(EXIT_TOOL_FAILED)
+            EXIT_TOOL_FAILED
         }
     }
 }

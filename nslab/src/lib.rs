@@ -13,6 +13,7 @@
 //!
 //! | module | what it does | what Go's `exec.Cmd` does in its place |
 //! |---|---|---|
+//! | [`entry`] | the C `main` ([`main!`]): the program starts without Rust's runtime set-up, and reads the caller's SIGPIPE | the Go runtime's start-up |
 //! | [`cli`] | the command-line contract: options, `--help`, `main`, exit statuses | nothing: the Go program has no options |
 //! | [`launch`] | the parent's side (go pipe, forwarding signals, waiting, the terminal) and the child's side (wait for "go", the chapter's setup, exec) | `Start` (fork, exec) and `Wait` |
 //! | [`signals`] | which signal dispositions the tool inherited, changed and must give back | `SysProcAttr` defaults; Go's runtime restores its own handlers in the child |
@@ -69,6 +70,7 @@
 //! ```
 
 pub mod cli;
+pub mod entry;
 pub mod exec;
 pub mod failure;
 pub mod init;

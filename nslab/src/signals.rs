@@ -6,8 +6,8 @@
 //! was started with. The tool changes only what it must, and gives that
 //! back in the child before exec:
 //!
-//! - SIGPIPE: Rust's runtime ignores it before `main`; we read how it
-//!   was inherited before that (see [`RECORD_SIGPIPE`]).
+//! - SIGPIPE: the tool ignores it for itself, first thing, once it has
+//!   read how it was inherited (see [`take_sigpipe`]).
 //! - SIGCHLD: if whoever started us ignored it, the kernel would reap our
 //!   children for us and `waitpid` could not see the command end; the
 //!   tool sets it back to the default for itself.
@@ -29,16 +29,23 @@ use nix::unistd::Pid;
 /// True when SIGPIPE was ignored by whoever started the tool.
 static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
-/// Runs before Rust's runtime, which sets SIGPIPE to ignored: glibc calls
-/// the functions in `.init_array` first, as C constructors.
-extern "C" fn record_inherited_sigpipe() {
-    SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
+/// Records how the caller left SIGPIPE, then ignores it for the tool
+/// itself: a write to a closed pipe is then an error, not a death. The
+/// first thing the tool does (see [`crate::entry`]), so nothing can have
+/// changed it before.
+pub fn take_sigpipe() {
+    // SAFETY: sigaction is plain data; all zeroes is a valid value.
+    let mut ignore: libc::sigaction = unsafe { std::mem::zeroed() };
+    ignore.sa_sigaction = libc::SIG_IGN;
+    // SAFETY: zeroed, then filled by sigaction(2) with the old action.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: SIG_IGN installs no code of ours; one call both sets it
+    // and reads what was there.
+    if unsafe { libc::sigaction(libc::SIGPIPE, &ignore, &mut old) } == 0 {
+        let ignored = old.sa_sigaction == libc::SIG_IGN;
+        SIGPIPE_WAS_IGNORED.store(ignored, Ordering::Relaxed);
+    }
 }
-
-/// Registers [`record_inherited_sigpipe`] as a constructor.
-#[used]
-#[unsafe(link_section = ".init_array")]
-pub static RECORD_SIGPIPE: extern "C" fn() = record_inherited_sigpipe;
 // ANCHOR_END: sigpipe
 
 /// The kernel's current action for `signal`, without changing it.
