@@ -231,6 +231,20 @@ fn unshare_into_a_closed_pipe_still_runs_the_command() {
     }
 }
 
+#[test]
+fn unshare_and_enter_give_the_command_the_callers_sigpipe() {
+    if !have_root("unshare_and_enter_give_the_command_the_callers_sigpipe") {
+        return;
+    }
+    let me = std::process::id().to_string();
+    for runner in [&["unshare", "uts", "--"][..], &["enter", &me, "--"]] {
+        nslab_testkit::hostile::sigpipe_reaches_the_command_as_the_caller_left_it(
+            "ch07-inspect",
+            runner,
+        );
+    }
+}
+
 // Item 8: a failure to read /proc is an error that says what failed.
 #[test]
 fn without_proc_every_command_says_proc_is_not_mounted() {

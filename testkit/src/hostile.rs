@@ -43,6 +43,17 @@ fn caller_and_command(
     ignore: &[&str],
     block: &[&str],
 ) -> (String, String) {
+    caller_and_command_of(tool, &["--"], ignore, block)
+}
+
+/// [`caller_and_command`] for a tool whose arguments before the command
+/// are `args` (`["unshare", "uts", "--"]` for `ch07-inspect`).
+fn caller_and_command_of(
+    tool: &str,
+    args: &[&str],
+    ignore: &[&str],
+    block: &[&str],
+) -> (String, String) {
     // python3 ignores SIGPIPE and SIGXFSZ for itself: undo that first.
     let script = "import os, signal, sys\n\
         for number in (signal.SIGPIPE, signal.SIGXFSZ):\n\
@@ -52,11 +63,11 @@ fn caller_and_command(
         blocked = {getattr(signal, name) for name in sys.argv[3].split()}\n\
         signal.pthread_sigmask(signal.SIG_BLOCK, blocked)\n\
         print(open('/proc/self/status').read(), '====', flush=True)\n\
-        os.execv(sys.argv[1], [sys.argv[1], '--', 'cat', '/proc/self/status'])\n";
+        os.execv(sys.argv[1], [sys.argv[1], *sys.argv[4].split(), 'cat', '/proc/self/status'])\n";
     let out = assert_cmd::Command::new("python3")
         .args(["-c", script])
         .arg(bin(tool))
-        .args([ignore.join(" "), block.join(" ")])
+        .args([ignore.join(" "), block.join(" "), args.join(" ")])
         .timeout(TIMEOUT)
         .output()
         .expect("cannot run python3");
@@ -89,6 +100,36 @@ pub fn command_starts_with_what_the_caller_had(tool: &str) {
     assert_passed_on(&caller, &command, 0, 0);
     assert_eq!(mask(&command, "SigIgn") & bit(libc::SIGPIPE), 0);
     assert_eq!(mask(&command, "SigBlk"), 0);
+}
+
+/// SIGPIPE reaches the command as the caller left it, ignored or not,
+/// although the tool ignores it for itself: the tool must read it before
+/// anything changes it (Rust's runtime would, before a Rust `main`).
+/// `args` are the tool's arguments before the command.
+pub fn sigpipe_reaches_the_command_as_the_caller_left_it(
+    tool: &str,
+    args: &[&str],
+) {
+    for ignore in [&["SIGPIPE"][..], &[]] {
+        let (caller, command) = caller_and_command_of(tool, args, ignore, &[]);
+        let ignored = if ignore.is_empty() {
+            0
+        } else {
+            bit(libc::SIGPIPE)
+        };
+        assert_eq!(mask(&caller, "SigIgn") & bit(libc::SIGPIPE), ignored);
+        assert_eq!(
+            mask(&command, "SigIgn") & bit(libc::SIGPIPE),
+            ignored,
+            "the caller {} SIGPIPE; the command's SigIgn is {:x}",
+            if ignore.is_empty() {
+                "did not ignore"
+            } else {
+                "ignored"
+            },
+            mask(&command, "SigIgn"),
+        );
+    }
 }
 
 /// What the caller ignored reaches the command ignored, as with `nohup`;

@@ -634,6 +634,7 @@ macro_rules! contract_tests {
             }
 
             $crate::root_test!(command_starts_with_what_the_caller_had, $crate::hostile::command_starts_with_what_the_caller_had($bin));
+            $crate::root_test!(sigpipe_reaches_the_command_as_the_caller_left_it, $crate::hostile::sigpipe_reaches_the_command_as_the_caller_left_it($bin, &["--"]));
             $crate::root_test!(ignored_and_blocked_signals_pass_to_the_command, $crate::hostile::ignored_and_blocked_signals_pass_to_the_command($bin));
             $crate::root_test!(an_ignored_signal_is_not_caught, $crate::hostile::an_ignored_signal_is_not_caught($bin));
             $crate::root_test!(sigint_sent_by_a_process_reaches_the_command, $crate::hostile::sigint_sent_by_a_process_reaches_the_command($bin));
