@@ -4,12 +4,18 @@
 //!
 //! The same three calls as the C floor (clone(2), execvp, waitpid) and
 //! nothing else, but in a Rust program with its standard library, built
-//! as the chapters are (rustc -O, linked statically as a static-pie). Set
-//! beside the C floor and a chapter, it splits what a chapter costs above
-//! the floor into what any Rust program pays to start (the runtime's
-//! set-up before `main`, a larger binary to map and relocate) and what the
-//! machinery around `clone` adds. No dependencies, so that bench/startup.sh
+//! and started as the chapters are: linked statically as a static-pie,
+//! with the release profile's options (rustc -O, symbols stripped, one
+//! LTO unit) and a C `main`, without the std runtime's set-up before it
+//! (`#![no_main]`, as nslab::main! does). Set beside the C floor and a
+//! chapter, it splits what a chapter costs above the floor into what a
+//! Rust program pays to start (a larger binary to map and relocate) and
+//! what the machinery around `clone` adds. Built with `--cfg std_main`,
+//! it has an ordinary Rust `main` instead, after the runtime's set-up:
+//! bench/startup.sh measures both. No dependencies, so that the script
 //! builds it with one `rustc` command, outside the Cargo workspace.
+
+#![cfg_attr(not(std_main), no_main)]
 
 use std::ffi::{CString, c_char, c_int, c_void};
 
@@ -36,7 +42,20 @@ extern "C" fn child_main(argv: *mut c_void) -> c_int {
     127
 }
 
+/// The program's entry without the runtime's set-up: the C library calls
+/// it; argc and argv reach std::env::args through glibc all the same.
+#[cfg(not(std_main))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    floor()
+}
+
+#[cfg(std_main)]
 fn main() {
+    floor();
+}
+
+fn floor() -> ! {
     let mut args = std::env::args().skip(1);
     let flags = args.next().and_then(|f| {
         let hex = f.strip_prefix("0x");

@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
-# Startup benchmark: each chapter against util-linux `unshare` with the same
-# namespace flags and against the floor (bench/floor.c: clone, exec, wait,
-# nothing else), side by side, plus the build budget of the workspace.
+# Startup benchmark: each chapter against the floor (bench/floor.c: clone,
+# exec, wait, nothing else), the same floor in Rust (bench/floor.rs, built
+# and started as the chapters are), util-linux `unshare` with the same
+# namespace flags and, for ch06, the article's Go program (bench/article.go),
+# all interleaved in one run per chapter; then what each option of the
+# release profile gains, where the time goes, and the build budget.
 #
 #   bash bench/startup.sh        (as root, from anywhere in the repository)
 #
 # Prints a Markdown report on stdout and writes it to bench/results.md;
-# progress goes to stderr. About 3 minutes on 2 cores. Knobs (environment):
-#   BENCH_RUNS        runs per command, mode and half of the A B C C B A
-#                     order (default 300: 600 per command and mode)
-#   BENCH_BLOCKS      rounds of A B C C B A those runs are cut into
-#                     (default 10)
+# progress goes to stderr. About 4 minutes on 2 cores. Knobs (environment):
+#   BENCH_RUNS        runs per command, mode and half of a round
+#                     (default 300: 600 per command and mode)
+#   BENCH_BLOCKS      rounds (forwards, then backwards) those runs are cut
+#                     into (default 10)
 #   BENCH_WARMUP      warmup runs before each block (default 5)
 #   BENCH_MEM_RUNS    runs for the peak-memory median (default 11)
 #   BENCH_TARGET_DIR  target dir of the release build (default target/bench,
 #                     so that the developer's target/ stays as it is)
+#   BENCH_SKIP_STEPS=1          skip the release-profile steps (three more
+#                               release builds of ch01-uts)
 #   BENCH_SKIP_BUILD_BUDGET=1   skip the two cold builds
 # The chapters are linked statically (.cargo/config.toml). RUSTFLAGS, when
 # set, replaces that, e.g. to measure a dynamically linked build:
 #   RUSTFLAGS="-C target-feature=-crt-static" BENCH_TARGET_DIR=/tmp/dynamic \
-#       BENCH_SKIP_BUILD_BUDGET=1 bash bench/startup.sh
+#       BENCH_SKIP_BUILD_BUDGET=1 BENCH_SKIP_STEPS=1 bash bench/startup.sh
+# The Go program is built when `go` is installed (Debian: golang-go); the
+# report says so when it is not.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -108,12 +115,38 @@ say "building the floor (gcc -O2 -static bench/floor.c)"
 FLOOR=$TMP/floor
 gcc -O2 -static -Wall -Wextra -o "$FLOOR" bench/floor.c 2>"$TMP/floor.log" ||
     { cat "$TMP/floor.log" >&2; die "bench/floor.c does not build (gcc -static needs libc6-dev)"; }
-# The same floor in Rust (bench/floor.rs), built as the chapters are, to
-# tell what any Rust program pays to start from what the machinery adds.
-# shellcheck disable=SC2086 # RUSTFLAGS is a list of words, as for cargo
-rustc --edition 2024 -O ${RUSTFLAGS:--C target-feature=+crt-static} \
-    -o "$TMP/floor-rs" bench/floor.rs 2>"$TMP/floor-rs.log" ||
-    { cat "$TMP/floor-rs.log" >&2; die "bench/floor.rs does not build"; }
+# The same floor in Rust (bench/floor.rs), built as the chapters are: the
+# options of [profile.release] in Cargo.toml (opt-level 3, strip, one LTO
+# unit), the chapters' RUSTFLAGS, and a C main (#![no_main]). It tells
+# what a Rust program pays to start from what the machinery adds.
+RUST_FLAGS=${RUSTFLAGS:--C target-feature=+crt-static}
+PROFILE_FLAGS=(-C opt-level=3 -C strip=symbols -C lto -C codegen-units=1)
+build_floor_rs() { # build_floor_rs OUT RUSTC-ARGS...
+    local out=$1
+    shift
+    # shellcheck disable=SC2086 # RUST_FLAGS is a list of words, as for cargo
+    rustc --edition 2024 $RUST_FLAGS "$@" -o "$out" bench/floor.rs 2>"$TMP/floor-rs.log" ||
+        { cat "$TMP/floor-rs.log" >&2; die "bench/floor.rs does not build"; }
+}
+say "building the Rust floor (rustc bench/floor.rs, as the chapters are built)"
+FLOOR_RS=$TMP/floor-rs
+build_floor_rs "$FLOOR_RS" "${PROFILE_FLAGS[@]}"
+
+# The article's Go program, at ch06's namespaces (bench/article.go).
+GO_PROGRAM=
+GO_NOTE="\`go\` is not installed here, so the article's Go program (\`bench/article.go\`) \
+was not measured (on Debian: \`apt install golang-go\`, then run the script again)."
+if command -v go >/dev/null 2>&1; then
+    say "building the article's Go program (go build bench/article.go)"
+    if CGO_ENABLED=0 GOFLAGS='' go build -o "$TMP/article" bench/article.go 2>"$TMP/go.log"; then
+        GO_PROGRAM=$TMP/article
+        GO_NOTE="The article's Go program (\`bench/article.go\`, ch06's namespaces) was built with $(go version | cut -d' ' -f3) (\`CGO_ENABLED=0 go build\`)."
+    else
+        GO_NOTE="\`go build bench/article.go\` failed, so the Go program was not measured: $(head -n1 "$TMP/go.log")"
+    fi
+else
+    say "go is not installed: the article's Go program is not measured"
+fi
 
 # Each chapter and the unshare(1) flags that make the same namespaces.
 # unshare --pid needs --fork: without it the exec'd command stays outside
@@ -131,6 +164,15 @@ CHAPTERS=(
     "ch05-user|--uts --ipc --pid --fork --mount --user|uts,ipc,pid,mnt,user"
     "ch06-net|--uts --ipc --pid --fork --mount --user --net|uts,ipc,pid,mnt,user,net"
 )
+
+# The CLONE_NEW* value of each name, for the Rust floor, which takes a number.
+declare -A CLONE_NEW=([uts]=0x04000000 [ipc]=0x08000000 [pid]=0x20000000
+    [mnt]=0x00020000 [user]=0x10000000 [net]=0x40000000)
+clone_number() { # clone_number uts,ipc,...: the flags as one hex number
+    local word sum=0
+    for word in ${1//,/ }; do sum=$((sum | CLONE_NEW[$word])); done
+    printf '0x%08x' "$sum"
+}
 
 # --- startup time and peak memory ---------------------------------------------
 
@@ -175,40 +217,62 @@ round_ratios() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 at_most() { awk -v r="$1" -v limit="$2" 'BEGIN { exit !(r <= limit) }'; }
 
-# hyperfine_rounds OUT.json CHAPTER-CMD UNSHARE-CMD FLOOR-CMD [PREFIX...]:
-# one hyperfine run with the three commands, in BLOCKS rounds of the order
-# chapter, unshare, floor, floor, unshare, chapter (RUNS/BLOCKS runs each
-# time), so that the machine's drift, even over a second or two (a
-# neighbour's compile job), weighs on all three alike.
-ROUND_SIZE=6
+# hyperfine_rounds OUT.json [PREFIX...] -- NAME COMMAND [NAME COMMAND...]:
+# one hyperfine run of all the commands, in BLOCKS rounds of the order
+# A B C ... C B A (RUNS/BLOCKS runs each time), so that the machine's drift,
+# even over a second or two (a neighbour's compile job), weighs on all of
+# them alike. Sets ROUND_SIZE, the results in one round.
 hyperfine_rounds() {
-    local json=$1 ours=$2 theirs=$3 floor=$4 args=() b
-    shift 4
-    for ((b = 0; b < BLOCKS; b++)); do
-        args+=(-n chapter "$ours" -n unshare "$theirs" -n floor "$floor"
-            -n floor "$floor" -n unshare "$theirs" -n chapter "$ours")
+    local json=$1 prefix=() names=() commands=() args=() b i n
+    shift
+    while [[ $1 != -- ]]; do
+        prefix+=("$1")
+        shift
     done
-    "$@" hyperfine -N --style none --warmup "$WARMUP" --runs $((RUNS / BLOCKS)) \
+    shift
+    while (($#)); do
+        names+=("$1")
+        commands+=("$2")
+        shift 2
+    done
+    n=${#names[@]}
+    for ((b = 0; b < BLOCKS; b++)); do
+        for ((i = 0; i < n; i++)); do args+=(-n "${names[i]}" "${commands[i]}"); done
+        for ((i = n - 1; i >= 0; i--)); do args+=(-n "${names[i]}" "${commands[i]}"); done
+    done
+    ROUND_SIZE=$((2 * n))
+    "${prefix[@]}" hyperfine -N --style none --warmup "$WARMUP" --runs $((RUNS / BLOCKS)) \
         --export-json "$json" "${args[@]}" >&2
 }
 
+# ratio_cell JSON A B: "**r** (lowest–highest of a round)", and R set to r.
+ratio_cell() {
+    R=$(ratio "$(median_ms "$1" "$2")" "$(median_ms "$1" "$3")")
+    printf '**%s** (%s)' "$R" "$(round_ratios "$1" "$2" "$3")"
+}
+
 # time_row CHAPTER JSON: sets ROW to the report's row for one chapter and
-# mode, and R_UNSHARE and R_FLOOR to the two ratios of medians.
+# mode, and R_FLOOR and R_UNSHARE to the ratios of medians.
 time_row() {
-    local chapter=$1 json=$2 name cells=() median sd
-    local -A med
-    for name in chapter unshare floor; do
+    local chapter=$1 json=$2 median sd cells=() go="—"
+    for name in chapter floor; do
         read -r median sd _ <<<"$(stats "$json" "$name")"
-        med[$name]=$median
         cells+=("$median ± $sd")
     done
-    R_UNSHARE=$(ratio "${med[chapter]}" "${med[unshare]}")
-    R_FLOOR=$(ratio "${med[chapter]}" "${med[floor]}")
-    printf -v ROW '| %s | %s | %s | %s | **%s** (%s) | **%s** (%s) |' "$chapter" \
-        "${cells[0]}" "${cells[1]}" "${cells[2]}" \
-        "$R_UNSHARE" "$(round_ratios "$json" chapter unshare)" \
-        "$R_FLOOR" "$(round_ratios "$json" chapter floor)"
+    local c_floor rs_floor unshare
+    c_floor=$(ratio_cell "$json" chapter floor)
+    R_FLOOR=$(ratio "$(median_ms "$json" chapter)" "$(median_ms "$json" floor)")
+    rs_floor=$(ratio_cell "$json" chapter floor-rs)
+    unshare=$(ratio_cell "$json" chapter unshare)
+    R_UNSHARE=$(ratio "$(median_ms "$json" chapter)" "$(median_ms "$json" unshare)")
+    if jq -e '.results[] | select(.command == "go")' "$json" >/dev/null; then
+        go=$(ratio_cell "$json" chapter go)
+    fi
+    printf -v ROW '| %s | %s | %s | %s | %s | %s | %s |' "$chapter" \
+        "${cells[0]}" "${cells[1]}" "$c_floor" "$rs_floor" "$unshare" "$go"
 }
+TIME_HEADER='| chapter | chapter (ms) | C floor (ms) | × C floor | × Rust floor | × unshare | × Go (article) |
+|---|---:|---:|---:|---:|---:|---:|'
 
 FLAG_ROWS=()
 TIME_ROWS=()
@@ -221,32 +285,42 @@ OVER_FLOOR_FIFO=()
 ALL_SMALL=1
 for entry in "${CHAPTERS[@]}"; do
     IFS='|' read -r chapter flags floor_flags <<<"$entry"
+    number=$(clone_number "$floor_flags")
     ours="$BIN/$chapter -- true"
     theirs="unshare $flags true"
     floor="$FLOOR $floor_flags true"
+    floor_rs="$FLOOR_RS $number true"
+    commands=(chapter "$ours" floor "$floor" floor-rs "$floor_rs" unshare "$theirs")
+    go_cell="—"
     # shellcheck disable=SC2086 # the flags are words on purpose
     {
         $ours || die "'$ours' failed (status $?)"
         unshare $flags true || die "'$theirs' failed (status $?)"
         $floor || die "'floor $floor_flags true' failed (status $?)"
+        $floor_rs || die "'floor-rs $number true' failed (status $?)"
     }
-    FLAG_ROWS+=("| $chapter | \`$theirs\` | \`floor $floor_flags true\` |")
+    if [[ $chapter == ch06-net && -n $GO_PROGRAM ]]; then
+        "$GO_PROGRAM" true || die "'article true' failed (status $?)"
+        commands+=(go "$GO_PROGRAM true")
+        go_cell="\`article true\`"
+    fi
+    FLAG_ROWS+=("| $chapter | \`floor $floor_flags true\` | \`floor-rs $number true\` | \`$theirs\` | $go_cell |")
 
-    say "$chapter: against '$theirs' and 'floor $floor_flags true': ${BLOCKS} rounds of A B C C B A, $((RUNS / BLOCKS)) runs each, as is"
-    hyperfine_rounds "$TMP/$chapter.json" "$ours" "$theirs" "$floor"
+    say "$chapter: against the floors, '$theirs'${GO_PROGRAM:+ and Go}: ${BLOCKS} rounds, $((RUNS / BLOCKS)) runs each, as is"
+    hyperfine_rounds "$TMP/$chapter.json" -- "${commands[@]}"
     time_row "$chapter" "$TMP/$chapter.json"
     TIME_ROWS+=("$ROW")
     at_most "$R_UNSHARE" 1.0 || ALL_FAST=0
     at_most "$R_FLOOR" 1.05 || OVER_FLOOR+=("$chapter")
-    summary="ratio $R_UNSHARE to unshare, $R_FLOOR to the floor"
+    summary="ratio $R_FLOOR to the floor, $R_UNSHARE to unshare"
     if ((${#FIFO[@]})); then
         say "$chapter: the same under ${FIFO[*]}"
-        hyperfine_rounds "$TMP/$chapter.fifo.json" "$ours" "$theirs" "$floor" "${FIFO[@]}"
+        hyperfine_rounds "$TMP/$chapter.fifo.json" "${FIFO[@]}" -- "${commands[@]}"
         time_row "$chapter" "$TMP/$chapter.fifo.json"
         FIFO_ROWS+=("$ROW")
         at_most "$R_UNSHARE" 1.0 || ALL_FAST_FIFO=0
         at_most "$R_FLOOR" 1.05 || OVER_FLOOR_FIFO+=("$chapter")
-        summary+="; FIFO: $R_UNSHARE and $R_FLOOR"
+        summary+="; FIFO: $R_FLOOR and $R_UNSHARE"
     fi
 
     # Peak memory: the largest resident set in the process tree that time(1)
@@ -280,14 +354,16 @@ LOAD_AFTER_STARTUP=$(loadavg)
 # extra process that the chapters always have, and the floor with and
 # without a namespace.
 say "breakdown: reference commands"
+build_floor_rs "$TMP/floor-rs-std" --cfg std_main "${PROFILE_FLAGS[@]}"
 BREAKDOWN=(
     "true|/usr/bin/true|exec of a small C program (dynamically linked): what starting any program costs"
-    "help|$BIN/ch01-uts --help|a chapter's process start (loader, Rust runtime), no clone"
+    "help|$BIN/ch01-uts --help|a chapter's process start, no clone"
     "unshare|unshare --uts /usr/bin/true|unshare(2) in place, then exec: one process"
     "unshare-fork|unshare --uts --fork /usr/bin/true|the same with a second process, as the chapters do"
     "floor-none|$FLOOR none /usr/bin/true|the floor without namespaces: fork, exec, wait (static C)"
     "floor|$FLOOR uts /usr/bin/true|the floor of ch01: clone(CLONE_NEWUTS), exec, wait"
-    "floor-rs|$TMP/floor-rs 0x04000000 /usr/bin/true|the same floor in Rust (bench/floor.rs), linked as the chapters are"
+    "floor-rs-std|$TMP/floor-rs-std 0x04000000 /usr/bin/true|the same floor in Rust (bench/floor.rs), built as the chapters are, with a Rust main after the std runtime's set-up"
+    "floor-rs|$TMP/floor-rs 0x04000000 /usr/bin/true|the same floor in Rust, built and started as the chapters are (C main, no runtime set-up)"
     "chapter|$BIN/ch01-uts -- /usr/bin/true|the chapter: clone, wait for the go, exec, wait"
 )
 # In BLOCKS rounds, forwards then backwards, as above.
@@ -307,6 +383,67 @@ for entry in "${BREAKDOWN[@]}"; do
     command=${command#"$BIN/"}
     BREAKDOWN_ROWS+=("| \`${command#"$TMP/"}\` | $what | $(median_ms "$TMP/breakdown.json" "$name") |")
 done
+
+# --- the release profile, one option at a time ------------------------------------
+
+# What each option of [profile.release] (Cargo.toml) and the C main gain at
+# start-up, in one interleaved run beside the C floor: ch01-uts built with
+# the options added one by one to Cargo's default release profile (the last adds one that the profile does not
+# take: panic = "abort"), and bench/floor.rs likewise, whose last step is the
+# C main (#![no_main]) that the chapters have in their source.
+STEPS_SECTION="Skipped (BENCH_SKIP_STEPS=1)."
+if [[ ${BENCH_SKIP_STEPS:-0} != 1 ]]; then
+    say "profile steps: building bench/floor.rs and ch01-uts with one option more each time"
+    build_floor_rs "$TMP/floor-rs-O" --cfg std_main -C opt-level=3 -C strip=debuginfo
+    build_floor_rs "$TMP/floor-rs-strip" --cfg std_main -C opt-level=3 -C strip=symbols
+    step_build() { # step_build NAME PROFILE-SETTING...: ch01-uts built with them
+        local name=$1 config=() setting
+        shift
+        for setting in "$@"; do config+=(--config "profile.release.$setting"); done
+        CARGO_TARGET_DIR=$TARGET/steps-$name cargo build --release --quiet -p ch01-uts "${config[@]}" ||
+            die "ch01-uts does not build with $*"
+        cp "$TARGET/steps-$name/release/ch01-uts" "$TMP/ch01-$name"
+    }
+    step_build plain strip='"debuginfo"' lto=false codegen-units=16
+    step_build strip strip=true lto=false codegen-units=16
+    step_build abort 'panic="abort"'
+    STEPS=(
+        "floor|$FLOOR uts true|the C floor (\`gcc -O2 -static\`)"
+        "rs-O|$TMP/floor-rs-O 0x04000000 true|\`floor.rs\` with a Rust \`main\`, as Cargo's default release profile builds it (\`-C opt-level=3 -C strip=debuginfo\`)"
+        "rs-strip|$TMP/floor-rs-strip 0x04000000 true|… + \`-C strip=symbols\` (\`strip = true\`)"
+        "rs-lto|$TMP/floor-rs-std 0x04000000 true|… + \`-C lto -C codegen-units=1\` (\`lto = true\`, \`codegen-units = 1\`)"
+        "rs-main|$FLOOR_RS 0x04000000 true|… + a C \`main\` (\`#![no_main]\`): the Rust floor of the tables above"
+        "ch01-plain|$TMP/ch01-plain -- true|\`ch01-uts\` in Cargo's default release profile"
+        "ch01-strip|$TMP/ch01-strip -- true|… + \`strip = true\`"
+        "ch01|$BIN/ch01-uts -- true|… + \`lto = true\`, \`codegen-units = 1\`: the release profile"
+        "ch01-abort|$TMP/ch01-abort -- true|… + \`panic = \"abort\"\` (not taken)"
+    )
+    step_args=()
+    for entry in "${STEPS[@]}"; do
+        IFS='|' read -r name command _ <<<"$entry"
+        step_args+=("$name" "$command")
+    done
+    say "profile steps: ${#STEPS[@]} commands in ${BLOCKS} rounds${FIFO[*]:+, under ${FIFO[*]}}"
+    hyperfine_rounds "$TMP/steps.json" "${FIFO[@]}" -- "${step_args[@]}"
+    floor_ms=$(median_ms "$TMP/steps.json" floor)
+    STEP_ROWS=()
+    for entry in "${STEPS[@]}"; do
+        IFS='|' read -r name command what <<<"$entry"
+        size=$(stat -c %s "${command%% *}")
+        ms=$(median_ms "$TMP/steps.json" "$name")
+        STEP_ROWS+=("| $what | $((size / 1024)) | $ms | **$(ratio "$ms" "$floor_ms")** |")
+    done
+    STEPS_SECTION=$(
+        cat <<EOF
+Median wall time in ms of $((2 * RUNS / BLOCKS * BLOCKS)) runs each, one hyperfine run in ${BLOCKS}
+rounds${FIFO[*]:+, under \`${FIFO[*]}\`}, each command running \`true\` in a new UTS namespace.
+
+| build | size (KiB) | median (ms) | × C floor |
+|---|---:|---:|---:|
+$(printf '%s\n' "${STEP_ROWS[@]}")
+EOF
+    )
+fi
 
 # --- ch07-inspect cost (when it exists) ------------------------------------------
 
@@ -400,40 +537,43 @@ over_floor() { # over_floor CHAPTER...: the verdict, naming the chapters above t
 - mounts in the host's table (a new mount namespace copies them all): $(wc -l </proc/self/mountinfo)
 - release build flags: ${RUSTFLAGS:-those of .cargo/config.toml (static linking on x86_64)}
 
-## Startup time: \`chNN -- true\` against \`unshare\` and the floor
+## Startup time: \`chNN -- true\` against the floor, \`unshare\` and Go
 
-Each chapter runs \`true\` in its namespaces, beside util-linux
-\`unshare\` with the flags that make the same namespaces, and beside the
-floor (\`bench/floor.c\`): a static C program that only calls \`clone(2)\`
-with the chapter's flags, \`execvp\`s the command and \`waitpid\`s for it.
+Each chapter runs \`true\` in its namespaces, beside the floor
+(\`bench/floor.c\`): a static C program that only calls \`clone(2)\` with
+the chapter's flags, \`execvp\`s the command and \`waitpid\`s for it; the
+same floor in Rust (\`bench/floor.rs\`), built and started as the
+chapters are; util-linux \`unshare\` with the flags that make the same
+namespaces; and for ch06, the article's Go program (\`bench/article.go\`).
 Nothing can do the job in less than the floor; the floor itself does
 less than the job (no setup in the child, so from ch04 on not even
 \`mount --make-rprivate /\`).
 
-| chapter | same namespaces with | floor |
-|---|---|---|
+| chapter | C floor | Rust floor | same namespaces with | Go |
+|---|---|---|---|---|
 $(printf '%s\n' "${FLAG_ROWS[@]}")
+
+${GO_NOTE}
 
 Times are in ms: the median ± the standard deviation of $((2 * (RUNS / BLOCKS) * BLOCKS)) runs
 each, from one hyperfine -N invocation per chapter and mode, in ${BLOCKS} rounds
-of chapter, unshare, floor, floor, unshare, chapter (${WARMUP} warmup runs
-before each block). A ratio is of the medians; in parentheses, the lowest
-and the highest ratio of a single round. "As is" runs beside whatever else
-the machine does; "FIFO" runs the same under \`chrt -f 50\` (SCHED_FIFO),
-so that other jobs cannot keep a freshly forked child waiting in a run
-queue.
+of chapter, C floor, Rust floor, unshare (Go), then the same backwards
+(${WARMUP} warmup runs before each block). "× C floor" is the chapter's
+median divided by the C floor's, and so on; in parentheses, the lowest
+and the highest ratio of a single round. "As is" runs beside whatever
+else the machine does; "FIFO" runs the same under \`chrt -f 50\`
+(SCHED_FIFO), so that other jobs cannot keep a freshly forked child
+waiting in a run queue.
 
 As is:
 
-| chapter | chapter (ms) | unshare (ms) | floor (ms) | chapter ÷ unshare | chapter ÷ floor |
-|---|---:|---:|---:|---:|---:|
+${TIME_HEADER}
 $(printf '%s\n' "${TIME_ROWS[@]}")
 $(
     # shellcheck disable=SC2016 # the backquotes are Markdown
     if ((${#FIFO[@]})); then
         printf '\nUnder SCHED_FIFO (`%s`):\n\n' "${FIFO[*]}"
-        printf '| chapter | chapter (ms) | unshare (ms) | floor (ms) | chapter ÷ unshare | chapter ÷ floor |\n'
-        printf '|---|---:|---:|---:|---:|---:|\n'
+        printf '%s\n' "$TIME_HEADER"
         printf '%s\n' "${FIFO_ROWS[@]}"
     else
         printf '\n`chrt -f` does not work here: no SCHED_FIFO table.\n'
@@ -467,6 +607,10 @@ rounds${FIFO[*]:+, under \`${FIFO[*]}\`}.
 | command | what it shows | median (ms) |
 |---|---|---:|
 $(printf '%s\n' "${BREAKDOWN_ROWS[@]}")
+
+## The release profile, one option at a time
+
+${STEPS_SECTION}
 
 ## Cost per namespace type
 
