@@ -74,7 +74,9 @@ fn floor() -> ! {
     let mut argv: Vec<*const c_char> =
         command.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let mut stack = vec![0u8; STACK_SIZE];
+    // Not zeroed (as the C floor's static array, which the kernel maps as
+    // zero pages on demand): zeroing would touch all 16 pages.
+    let mut stack: Vec<u8> = Vec::with_capacity(STACK_SIZE);
     // SAFETY: single-threaded; the child runs child_main on its own copy
     // of `stack` and leaves by exec or by returning.
     let child = unsafe {
