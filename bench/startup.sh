@@ -404,11 +404,14 @@ if [[ ${BENCH_SKIP_STEPS:-0} != 1 ]]; then
             die "ch01-uts does not build with $*"
         cp "$TARGET/steps-$name/release/ch01-uts" "$TMP/ch01-$name"
     }
+    gcc -O2 -static-pie -fPIE -o "$TMP/floor-pie" bench/floor.c 2>"$TMP/floor.log" ||
+        { cat "$TMP/floor.log" >&2; die "bench/floor.c does not build with -static-pie"; }
     step_build plain strip='"debuginfo"' lto=false codegen-units=16
     step_build strip strip=true lto=false codegen-units=16
     step_build abort 'panic="abort"'
     STEPS=(
         "floor|$FLOOR uts true|the C floor (\`gcc -O2 -static\`)"
+        "floor-pie|$TMP/floor-pie uts true|the C floor as a static-pie (\`gcc -O2 -static-pie\`): loaded at a random address, as the chapters are"
         "rs-O|$TMP/floor-rs-O 0x04000000 true|\`floor.rs\` with a Rust \`main\`, as Cargo's default release profile builds it (\`-C opt-level=3 -C strip=debuginfo\`)"
         "rs-strip|$TMP/floor-rs-strip 0x04000000 true|… + \`-C strip=symbols\` (\`strip = true\`)"
         "rs-lto|$TMP/floor-rs-std 0x04000000 true|… + \`-C lto -C codegen-units=1\` (\`lto = true\`, \`codegen-units = 1\`)"
