@@ -12,7 +12,7 @@
 //! benchmark appendix has the figures.
 //!
 //! So each binary says `#![no_main]` (outside its unit-test build) and
-//! lets [`main!`](crate::main) define the C `main` itself. [`run`] then does, of that set-up, only
+//! lets [`main!`](crate::main!) define the C `main` itself. [`run`] then does, of that set-up, only
 //! what these tools need, in one place:
 //!
 //! - **fds 0–2**: one `poll(2)`, as the runtime does; a closed one is
@@ -83,7 +83,7 @@ macro_rules! main {
     };
 }
 
-/// The body of the C `main` that [`main!`](crate::main) defines: the
+/// The body of the C `main` that [`main!`](crate::main!) defines: the
 /// set-up the tools need (see the module), then `body`, then the exit
 /// with the status it returns. Never returns.
 pub fn run(body: impl FnOnce() -> u8 + UnwindSafe) -> ! {
