@@ -12,8 +12,8 @@
 //! benchmark appendix has the figures.
 //!
 //! So each binary says `#![no_main]` (outside its unit-test build) and
-//! lets [`main!`](crate::main!) define the C `main` itself. [`run`] then does, of that set-up, only
-//! what these tools need, in one place:
+//! lets [`main!`](crate::main!) define the C `main` itself. [`run`] then
+//! does, of that set-up, only what these tools need, in one place:
 //!
 //! - **fds 0–2**: one `poll(2)`, as the runtime does; a closed one is
 //!   opened on `/dev/null`, so that no file the tool opens later (the
@@ -32,9 +32,9 @@
 //! message. It still dies: the kernel's guard gap below the main stack
 //! and the stack probes the compiler emits for large frames catch the
 //! overflow exactly as before, so no memory is overwritten. These tools
-//! recurse nowhere, and a crash would show as status 139 (128 + SIGSEGV)
-//! either way, so the message is not worth a read of `/proc/self/maps`
-//! on every start. (A panic message, were there one, would name the
+//! recurse nowhere, and an overflow would still end the tool with a
+//! signal's status (139 instead of 134), so the message is not worth a
+//! read of `/proc/self/maps` on every start. (A panic message, were there one, would name the
 //! thread `<unnamed>` instead of `main`.)
 //!
 //! Everything else in `std` works after a C `main`: on Linux with glibc,
