@@ -333,6 +333,31 @@ pub fn help_survives_a_full_or_closed_stdout(tool: &str) {
     assert_eq!(stderr(&out), "");
 }
 
+/// A standard fd that the caller closed reaches the command as
+/// `/dev/null`, as Rust's runtime would make it: never closed, and never
+/// one of the tool's own files (its go pipe would otherwise take the
+/// lowest free number).
+pub fn closed_standard_fds_reach_the_command_as_dev_null(tool: &str) {
+    // The answer goes to whichever of stdout and stderr stays open.
+    for (fd, redirect, answer_to) in
+        [(0, "<&-", ""), (1, ">&-", ">&2"), (2, "2>&-", "")]
+    {
+        let out = bash(
+            tool,
+            &format!(
+                "exec $TOOL -- sh -c \
+                 'echo \"$(readlink /proc/$$/fd/{fd})\" {answer_to}' {redirect}"
+            ),
+        );
+        let answer = if fd == 1 { stderr(&out) } else { stdout(&out) };
+        assert_eq!(
+            (answer.as_str(), out.status.code()),
+            ("/dev/null\n", Some(0)),
+            "fd {fd} closed by the caller"
+        );
+    }
+}
+
 /// An error that cannot be written costs the message, not the status.
 pub fn errors_to_a_full_or_closed_stderr_keep_the_status(tool: &str) {
     for redirect in ["2>/dev/full", "2>&-"] {

@@ -648,6 +648,7 @@ macro_rules! contract_tests {
             $crate::root_test!(nothing_the_command_left_outlives_the_tool, $crate::hostile::nothing_the_command_left_outlives_the_tool($bin));
             $crate::root_test!(nothing_outlives_a_forwarded_sigterm, $crate::hostile::nothing_outlives_a_forwarded_sigterm($bin));
             $crate::root_test!(help_survives_a_full_or_closed_stdout, $crate::hostile::help_survives_a_full_or_closed_stdout($bin));
+            $crate::root_test!(closed_standard_fds_reach_the_command_as_dev_null, $crate::hostile::closed_standard_fds_reach_the_command_as_dev_null($bin));
             $crate::root_test!(errors_to_a_full_or_closed_stderr_keep_the_status, $crate::hostile::errors_to_a_full_or_closed_stderr_keep_the_status($bin));
             $crate::root_test!(a_small_address_space_fails_cleanly, $crate::hostile::a_small_address_space_fails_cleanly($bin));
             $crate::root_test!(interactive_shell_names_the_chapter_in_its_prompt, $crate::terminal::the_prompt_names_the_tool($bin));
