@@ -9,7 +9,6 @@
 //! it then makes DIR its `/`, as a container runtime does (`sh
 //! ch04-mount/make-rootfs.sh DIR` makes one). PID 1 is as in ch03.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -67,7 +66,7 @@ fn run(options: Options) -> anyhow::Result<u8> {
 fn setup_child(launch: &Launch) -> anyhow::Result<()> {
     make_root_private()?;
     match &launch.options().root {
-        Some(dir) => pivot_into(dir).context("--root"),
+        Some(_) => pivot_into().context("--root"),
         None => Ok(()),
     }
 }
@@ -89,16 +88,17 @@ fn make_root_private() -> anyhow::Result<()> {
 // New in ch04-mount too: --root DIR, carried forward.
 // ANCHOR: pivot_root
 /// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
-fn pivot_into(dir: &Path) -> anyhow::Result<()> {
+fn pivot_into() -> anyhow::Result<()> {
+    // We start in DIR: the check entered it, and clone(2) gave us that
+    // working directory in our copy of the mount tree. DIR's path is not
+    // looked up again (it may name another directory by now).
     // pivot_root(2) moves mounts, not directories: DIR must be a mount.
-    // Binding it onto itself (with what is below it: MS_REC) makes one.
-    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
-    mount(Some(dir), dir, None::<&str>, bind, None::<&str>)
-        .context("cannot bind DIR onto itself")?;
+    // A bind of DIR onto itself (with what is below it) makes one; we
+    // step into the bind.
+    nslab::rootfs::bind_here()?;
     // Not chroot(2), which moves only this process's `/` and leaves the
     // host's tree mounted below (root can climb out): pivot_root moves the
     // mount namespace's root. With ".", "." the old root lands on the new.
-    chdir(dir).context("cannot chdir to DIR")?;
     pivot_root(".", ".").context("cannot pivot_root into DIR")?;
     // The old root is still mounted on top of `/`: through it, the host's
     // files would stay in reach. Detach it, with all its mounts.
