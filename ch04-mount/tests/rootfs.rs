@@ -248,3 +248,30 @@ fn a_root_swapped_after_the_check_is_never_used() {
     assert!(count("0") > 0, "the good root was never used: {text}");
     before.assert_unchanged();
 }
+
+/// Under `--root DIR` there is no `/proc` of ours until one is mounted:
+/// a file that DIR itself has at `/proc/self/fd/N` is not our start-up
+/// file, and sh must not be told to run it.
+#[test]
+fn a_start_up_file_in_the_root_is_not_taken_for_ours() {
+    if !have_root("a_start_up_file_in_the_root_is_not_taken_for_ours") {
+        return;
+    }
+    let rootfs = Rootfs::new(env!("CARGO_TARGET_TMPDIR"));
+    let fds = rootfs.path.join("proc/self/fd");
+    std::fs::create_dir_all(&fds).unwrap();
+    for n in 3..=9 {
+        std::fs::write(fds.join(n.to_string()), "echo DIR-RC-$((6 * 7))\n")
+            .unwrap();
+    }
+    let home = nslab_testkit::SharedDir::new();
+    let shown = nslab_testkit::terminal::typed_on_a_terminal_with(
+        "ch04-mount",
+        "exec \"$TOOL\" --root \"$R\"",
+        &home.path,
+        "echo typed-$((6 * 7))\nexit\n",
+        &[("R", rootfs.arg())],
+    );
+    assert!(shown.contains("typed-42"), "{shown}");
+    assert!(!shown.contains("DIR-RC-42"), "{shown}");
+}
