@@ -89,12 +89,10 @@ fn make_root_private() -> anyhow::Result<()> {
 // ANCHOR: pivot_root
 /// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
 fn pivot_into() -> anyhow::Result<()> {
-    // We start in DIR: the check entered it, and clone(2) gave us that
-    // working directory in our copy of the mount tree. DIR's path is not
-    // looked up again (it may name another directory by now).
     // pivot_root(2) moves mounts, not directories: DIR must be a mount.
-    // A bind of DIR onto itself (with what is below it) makes one; we
-    // step into the bind.
+    // bind_here binds our working directory (DIR: the check entered it,
+    // and clone(2) carried it into our mount tree) onto itself and steps
+    // in, never looking DIR's path up again (it may point elsewhere now).
     nslab::rootfs::bind_here()?;
     // Not chroot(2), which moves only this process's `/` and leaves the
     // host's tree mounted below (root can climb out): pivot_root moves the
