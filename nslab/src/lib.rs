@@ -23,7 +23,7 @@
 //! | [`failure`] | a failure of the tool itself, one line, and the hint that says why | an `error` value |
 //! | [`proc_self`] | writing `/proc/self` files: the id maps of `--map-root` | `SysProcAttr.UidMappings`, written by the parent |
 //! | [`output`] | writes that never panic (closed or full stdout and stderr) | `fmt.Fprintln`, which returns the error |
-//! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone` (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
+//! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone`, DIR opened once, and the bind the child stands in (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
 //! | [`veth`] | `--veth`: a veth pair from the host to the child's network stack, over rtnetlink | nothing: Go programs use a netlink package |
 //!
 //! ## The command-line contract
