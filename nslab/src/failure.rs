@@ -219,12 +219,72 @@ pub fn apparmor_hint() -> Option<String> {
     })
 }
 
-/// True when our own uid has no mapping in the user namespace we are
-/// in: there we are `nobody`, and the kernel refuses to let us create a
-/// user namespace, which needs an owner it can name.
+/// True when `id` has no line of an id map (`/proc/self/uid_map`) that
+/// covers it: each line is "inside outside count".
+fn map_covers(map: &str, id: u32) -> bool {
+    map.lines().any(|line| {
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|field| field.parse().ok())
+            .collect();
+        matches!(fields[..], [inside, _, count]
+            if inside <= u64::from(id) && u64::from(id) < inside + count)
+    })
+}
+
+/// True when the id we act with has no mapping in the user namespace
+/// we are in. The kernel then shows it as the overflow id (nobody),
+/// whatever it is outside: host root that entered a namespace owned by
+/// someone else (`nsenter -U --preserve-credentials`), or anyone in a
+/// new one without a map (`unshare -U`, ch05 without `--map-root`).
+fn id_unmapped(map: &str, id: u32, overflow: &str) -> bool {
+    let overflow = read_trimmed(overflow)
+        .and_then(|text| text.parse::<u32>().ok())
+        .unwrap_or(65534);
+    id == overflow
+        && std::fs::read_to_string(map).is_ok_and(|map| !map_covers(&map, id))
+}
+
+/// True when our effective uid has no mapping here: we are nobody in
+/// this user namespace and hold no capability in it, even if we are
+/// root outside.
+pub fn uid_unmapped_here() -> bool {
+    let euid = nix::unistd::Uid::effective().as_raw();
+    id_unmapped("/proc/self/uid_map", euid, "/proc/sys/kernel/overflowuid")
+}
+
+/// True when our effective uid or gid has no mapping in the user
+/// namespace we are in: the kernel refuses to let us create a user
+/// namespace, which needs an owner and a group it can name.
 pub fn unmapped_here() -> bool {
-    let unmapped = |file| read_trimmed(file).is_some_and(|map| map.is_empty());
-    unmapped("/proc/self/uid_map") || unmapped("/proc/self/gid_map")
+    let egid = nix::unistd::Gid::effective().as_raw();
+    uid_unmapped_here()
+        || id_unmapped(
+            "/proc/self/gid_map",
+            egid,
+            "/proc/sys/kernel/overflowgid",
+        )
+}
+
+/// The hint for EPERM when our ids have no mapping where we are: the
+/// cause, rather than "needs root" (we may be root outside).
+pub fn unmapped_hint(namespaces: CloneFlags) -> Option<String> {
+    if namespaces.contains(CloneFlags::CLONE_NEWUSER) && unmapped_here() {
+        return Some(
+            "our uid (or gid) has no mapping in this user namespace (we are \
+             nobody here, whoever we are outside), and the kernel lets no \
+             unmapped user create one: give the outer namespace a map \
+             (--map-root), or run from the host"
+                .into(),
+        );
+    }
+    uid_unmapped_here().then(|| {
+        "our uid has no mapping in this user namespace: we are nobody \
+         here, with no capabilities, whoever we are outside (root too); \
+         run from a namespace that maps us (`unshare -U --map-root-user`, \
+         ch05's --map-root) or from the host"
+            .into()
+    })
 }
 
 /// True when our children would go to another PID namespace than ours:
@@ -245,12 +305,9 @@ pub fn namespace_hint(
 ) -> Option<String> {
     let with_user = namespaces.contains(CloneFlags::CLONE_NEWUSER);
     match errno {
-        Errno::EPERM if with_user && unmapped_here() => Some(
-            "our uid has no mapping in this user namespace (we are nobody \
-             here), and the kernel lets no unmapped user create one: give \
-             the outer namespace a map (--map-root), or run from the host"
-                .into(),
-        ),
+        Errno::EPERM if unmapped_hint(namespaces).is_some() => {
+            unmapped_hint(namespaces)
+        }
         Errno::EPERM
             if with_user
                 && read_trimmed(
@@ -442,6 +499,16 @@ mod tests {
         let hint = hint("t", CloneFlags::CLONE_NEWUTS, &error).unwrap();
         assert!(hint.contains("max_uts_namespaces"), "{hint}");
         assert_eq!(hint_for_unknown(), None);
+    }
+
+    #[test]
+    fn an_id_is_mapped_only_inside_a_lines_range() {
+        let map = "         0       1000          1\n       100     100000     65536\n";
+        assert!(map_covers(map, 0));
+        assert!(!map_covers(map, 1));
+        assert!(map_covers(map, 65534));
+        assert!(!map_covers(map, 65636));
+        assert!(!map_covers("", 65534));
     }
 
     fn hint_for_unknown() -> Option<String> {

@@ -83,7 +83,7 @@ pub mod veth;
 
 pub use cli::{Chapter, Options, main};
 pub use failure::Failure;
-pub use launch::{Launch, child_stack};
+pub use launch::{Launch, Stack, child_stack};
 pub use proc_self::write_self;
 
 /// Docker's exit status for a failure of the tool itself.
