@@ -153,21 +153,21 @@ pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
             let failure = Failure::new(format!(
                 "cannot read {path}: permission denied ({errno:?})"
             ));
-            if Uid::effective().is_root() {
-                failure.hint(
-                    "we are root, and still the kernel's ptrace access \
-                     check refused: the process is in a user namespace \
-                     that ours does not own, or a security module (Yama \
-                     ptrace_scope, SELinux, AppArmor) forbids it",
-                )
-            } else {
-                failure.hint(
-                    "reading another user's namespaces needs the right to \
-                     ptrace it: run as root (sudo)",
-                )
-            }
+            failure.hint(denied_hint())
         }
         errno => Failure::errno(format!("cannot read {path}"), errno),
+    }
+}
+
+/// Why the kernel may refuse us another process's namespace files.
+pub fn denied_hint() -> &'static str {
+    if Uid::effective().is_root() {
+        "we are root, and still the kernel's ptrace access check refused: \
+         the process is in a user namespace that ours does not own, or a \
+         security module (Yama ptrace_scope, SELinux, AppArmor) forbids it"
+    } else {
+        "reading another user's namespaces needs the right to ptrace it: \
+         run as root (sudo)"
     }
 }
 
@@ -200,9 +200,16 @@ pub fn file_type_words(mode: libc::mode_t) -> &'static str {
 /// through `/proc/self/fd` (setns and ioctl refuse an `O_PATH` fd).
 pub fn open_namespace(path: &str) -> Result<File, Failure> {
     let not_found = |errno| {
-        Failure::errno(format!("cannot open {path}"), errno).hint(
-            "give a PID, a /proc/PID/ns/TYPE file or a file made by `keep`",
-        )
+        let failure = Failure::errno(format!("cannot open {path}"), errno);
+        match errno {
+            Errno::ENOENT | Errno::ENOTDIR => failure.hint(
+                "give a PID, a /proc/PID/ns/TYPE file or a file made by \
+                 `keep`",
+            ),
+            Errno::EACCES | Errno::EPERM => failure.hint(denied_hint()),
+            // EMFILE and the like: the errno's own hint.
+            _ => failure,
+        }
     };
     let fd =
         nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())

@@ -367,6 +367,15 @@ pub fn namespace_hint(
             )
         }
         Errno::EINVAL => missing_type_hint(namespaces),
+        Errno::EMFILE => Some(
+            "this process has too many files open: raise its limit \
+             (`ulimit -n`)"
+                .into(),
+        ),
+        Errno::ENFILE => Some(
+            "the system has too many files open (fs.file-max): close some"
+                .into(),
+        ),
         Errno::ENOMEM if pid_for_children_differs() => Some(
             "the PID namespace our children would join has no init any \
              more (its PID 1 exited): no process can be born in it"
