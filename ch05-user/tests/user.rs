@@ -332,3 +332,11 @@ nslab_testkit::root_test!(
     map_root_maps_the_effective_ids,
     nslab_testkit::failures::map_root_maps_the_effective_ids("ch05-user")
 );
+
+nslab_testkit::root_test!(
+    an_undumpable_tool_says_why_it_cannot_write_its_maps,
+    nslab_testkit::failures::an_undumpable_tool_says_why_it_cannot_write_its_maps(
+        "ch05-user",
+        &["--map-root", "--", "true"]
+    )
+);

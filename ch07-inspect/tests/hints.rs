@@ -139,3 +139,16 @@ fn too_many_open_files_asks_for_a_higher_limit_in_list_and_tree() {
         }
     }
 }
+
+/// `unshare user` writes its maps as ch05's `--map-root` does, with the
+/// same hints.
+#[test]
+fn unshare_user_gives_the_id_map_hints_of_the_chapters() {
+    if !have_root("unshare_user_gives_the_id_map_hints_of_the_chapters") {
+        return;
+    }
+    nslab_testkit::failures::an_undumpable_tool_says_why_it_cannot_write_its_maps(
+        "ch07-inspect",
+        &["unshare", "user", "--", "true"],
+    );
+}

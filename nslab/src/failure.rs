@@ -11,6 +11,7 @@ use std::fmt;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 
+use crate::namespaces::kinds_in;
 use crate::output;
 
 /// What failed, the kernel's errno if there is one, and a hint.
@@ -128,67 +129,10 @@ pub fn report(
 }
 // ANCHOR_END: report
 
-/// Every namespace type: its clone flag, its name in `/proc/PID/ns`, its
-/// `/proc/sys/user` limit, and the first kernel that has it.
-pub const NAMESPACE_TYPES: [(CloneFlags, &str, &str, &str); 8] = [
-    (
-        CloneFlags::CLONE_NEWNS,
-        "mnt",
-        "max_mnt_namespaces",
-        "2.4.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWUTS,
-        "uts",
-        "max_uts_namespaces",
-        "2.6.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWIPC,
-        "ipc",
-        "max_ipc_namespaces",
-        "2.6.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWPID,
-        "pid",
-        "max_pid_namespaces",
-        "2.6.24",
-    ),
-    (
-        CloneFlags::CLONE_NEWNET,
-        "net",
-        "max_net_namespaces",
-        "2.6.29",
-    ),
-    (
-        CloneFlags::CLONE_NEWUSER,
-        "user",
-        "max_user_namespaces",
-        "3.8",
-    ),
-    (
-        CloneFlags::CLONE_NEWCGROUP,
-        "cgroup",
-        "max_cgroup_namespaces",
-        "4.6",
-    ),
-    (
-        // CLONE_NEWTIME shares its bit with CSIGNAL's range; nix has no
-        // constant for it.
-        CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
-        "time",
-        "max_time_namespaces",
-        "5.6",
-    ),
-];
-
 /// The `/proc/sys/user` limit files for the types in `namespaces`.
-pub fn limit_files(namespaces: CloneFlags) -> Vec<&'static str> {
-    NAMESPACE_TYPES
-        .iter()
-        .filter(|(flag, ..)| namespaces.contains(*flag))
-        .map(|(_, _, file, _)| *file)
+pub fn limit_files(namespaces: CloneFlags) -> Vec<String> {
+    kinds_in(namespaces)
+        .map(|kind| format!("max_{}_namespaces", kind.name))
         .collect()
 }
 
@@ -390,16 +334,16 @@ pub fn namespace_hint(
 
 /// Names a namespace type this kernel lacks, if one of `namespaces` is.
 fn missing_type_hint(namespaces: CloneFlags) -> Option<String> {
-    NAMESPACE_TYPES
-        .iter()
-        .filter(|(flag, ..)| namespaces.contains(*flag))
-        .find(|(_, name, ..)| {
-            !std::path::Path::new(&format!("/proc/self/ns/{name}")).exists()
+    kinds_in(namespaces)
+        .find(|kind| {
+            !std::path::Path::new(&format!("/proc/self/ns/{}", kind.name))
+                .exists()
         })
-        .map(|(_, name, _, since)| {
+        .map(|kind| {
             format!(
-                "this kernel has no {name} namespace (Linux >= {since} \
-                 has it, if it is enabled)"
+                "this kernel has no {} namespace (Linux >= {} has it, if it \
+                 is enabled)",
+                kind.name, kind.since
             )
         })
 }
@@ -473,7 +417,7 @@ mod tests {
         let flags = CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWNET;
         assert_eq!(
             limit_files(flags),
-            ["max_uts_namespaces", "max_net_namespaces"]
+            ["max_net_namespaces", "max_uts_namespaces"]
         );
         assert!(limit_files(CloneFlags::empty()).is_empty());
     }

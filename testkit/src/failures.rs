@@ -237,3 +237,31 @@ impl Drop for ScratchDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// Started with a real uid (1000) other than its effective one (nobody),
+/// the tool is not dumpable and its `/proc/self` files are root's: the
+/// id maps cannot be written, and the hint says why (not "a map may name
+/// only ids the tool has").
+pub fn an_undumpable_tool_says_why_it_cannot_write_its_maps(
+    tool: &str,
+    args: &[&str],
+) {
+    let copy = crate::BinaryCopy::new(tool);
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--ruid", "1000", "--euid", "65534"])
+        .args(["--rgid", "1000", "--egid", "65534", "--clear-groups"])
+        .arg(&copy.path)
+        .args(args);
+    let output = run(command);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(125), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].contains("cannot write /proc/self/setgroups: EACCES"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("hint: "), "{err}");
+    assert!(lines[1].contains("not dumpable"), "{err}");
+}
