@@ -22,7 +22,9 @@ Usage: ch07-inspect enter [--preserve-credentials] [--] PID [--] [COMMAND [ARG..
 With PID: joins every namespace of that process with setns(2), as
 `nsenter --target PID --all` does, then forks, so that the command is
 born inside the target's PID namespace (setns on a PID namespace only
-moves our future children), and chroots to the target's root.
+moves our future children), and chroots to the target's root. The
+process is held by a pidfd: if it exits while its files are opened
+(its PID could then name another), nothing is entered.
 With PATH (a file made by `keep`, or any /proc/PID/ns/TYPE): joins
 that one namespace, even when no process is left in it. PATH is looked
 at without opening it first (O_PATH): a FIFO, a device or any file that

@@ -144,7 +144,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 
     // ANCHOR: unshare
     let before = read_links(0)?;
-    unshare(flags).map_err(|errno| unshare_failure(&names, errno))?;
+    unshare(flags).map_err(|errno| unshare_failure(&names, flags, errno))?;
     if wants("user") {
         map_root(uid, gid)?;
     }
@@ -266,10 +266,15 @@ fn set_time_offsets(
 }
 // ANCHOR_END: timens
 
-fn unshare_failure(names: &[&str], errno: Errno) -> Failure {
+fn unshare_failure(names: &[&str], flags: CloneFlags, errno: Errno) -> Failure {
     let failure =
         Failure::new(format!("cannot unshare({}): {errno}", names.join(" | ")));
+    let unmapped = nslab::failure::unmapped_hint(flags);
     match errno {
+        // Root outside, nobody here: the cause, not "needs root".
+        Errno::EPERM if unmapped.is_some() => {
+            failure.hint(unmapped.unwrap_or_default())
+        }
         Errno::EPERM if !Uid::effective().is_root() => failure.hint(
             "creating namespaces needs root (or add the user type to \
              create them in a user namespace of your own)",

@@ -152,3 +152,22 @@ fn unshare_user_gives_the_id_map_hints_of_the_chapters() {
         &["unshare", "user", "--", "true"],
     );
 }
+
+/// Root on the host, but nobody in a user namespace that does not map
+/// it: `unshare` blames the unmapped uid, as the chapters do, not a
+/// lack of root.
+#[test]
+fn unshare_where_our_uid_is_unmapped_names_that_cause() {
+    if !have_root("unshare_where_our_uid_is_unmapped_names_that_cause") {
+        return;
+    }
+    let tool = bin("ch07-inspect").display().to_string();
+    let out = run("unshare", &["-U", &tool, "unshare", "uts", "--", "true"]);
+    assert_one_line_error(
+        &out,
+        "cannot unshare(CLONE_NEWUTS): EPERM",
+        "our uid has no mapping in this user namespace",
+    );
+    let err = nslab_testkit::stderr(&out);
+    assert!(!err.contains("needs root"), "{err}");
+}

@@ -215,10 +215,10 @@ pub fn unmapped_here() -> bool {
 pub fn unmapped_hint(namespaces: CloneFlags) -> Option<String> {
     if namespaces.contains(CloneFlags::CLONE_NEWUSER) && unmapped_here() {
         return Some(
-            "our uid (or gid) has no mapping in this user namespace (we are \
-             nobody here, whoever we are outside), and the kernel lets no \
-             unmapped user create one: give the outer namespace a map \
-             (--map-root), or run from the host"
+            "our uid has no mapping in this user namespace (or our gid has \
+             none): we are nobody here, whoever we are outside, and the \
+             kernel lets no unmapped user create one: give the outer \
+             namespace a map (--map-root), or run from the host"
                 .into(),
         );
     }
