@@ -322,14 +322,8 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
 /// The state letter, parent PID and start time of process `pid`, from
 /// `/proc/PID/stat`; `None` once it has been reaped.
 fn stat(pid: u32) -> Option<(char, u32, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> =
-        text.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((
-        fields[0].chars().next()?,
-        fields[1].parse().ok()?,
-        fields[19].parse().ok()?,
-    ))
+    let stat = nslab::proc_self::Stat::of(pid)?;
+    Some((stat.state, stat.parent, stat.start_time))
 }
 
 /// The one `sleep` whose command line holds `marker`, once it runs
