@@ -15,7 +15,7 @@ use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
 use nix::unistd::{chdir, pivot_root};
-use nslab::{Chapter, Launch, Options};
+use nslab::{Chapter, Launch, Options, Propagation};
 
 const CHAPTER: Chapter = Chapter {
     name: env!("CARGO_PKG_NAME"),
@@ -64,7 +64,7 @@ fn run(options: Options) -> anyhow::Result<u8> {
 /// New in ch04: the child makes its copy of the mount tree private,
 /// then, with --root DIR, makes DIR its `/`.
 fn setup_child(launch: &Launch) -> anyhow::Result<()> {
-    make_root_private()?;
+    set_root_propagation(launch.options().propagation)?;
     match &launch.options().root {
         Some(_) => pivot_into().context("--root"),
         None => Ok(()),
@@ -75,12 +75,13 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
 // New in ch04-mount: its lesson, carried into the later chapters.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
-/// the tree private, so that no mount or unmount in here propagates to
-/// the host. On systemd hosts `/` is shared; the copy would be too.
-fn make_root_private() -> anyhow::Result<()> {
-    let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
-    mount(None::<&str>, "/", None::<&str>, private, None::<&str>)
-        .context("cannot make / private (mount --make-rprivate /)")?;
+/// the tree private (or what `--propagation` says), so that no mount in
+/// here propagates to the host: on systemd hosts `/` is shared.
+fn set_root_propagation(mode: Propagation) -> anyhow::Result<()> {
+    if let Some(rec) = mode.flags() {
+        mount(None::<&str>, "/", None::<&str>, rec, None::<&str>)
+            .context(format!("cannot make / {mode} (--make-r{mode})"))?;
+    }
     Ok(())
 }
 // ANCHOR_END: private

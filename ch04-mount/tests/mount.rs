@@ -61,7 +61,7 @@ fn ps_sees_only_the_shell_and_ps() {
 fn on_a_shared_root(script: &str) -> String {
     let line = format!("mount --make-rshared / && {script}");
     let out = nslab_testkit::assert_cmd::Command::new("unshare")
-        .args(["--mount", "--propagation", "unchanged", "sh", "-c", &line])
+        .args(["--mount", "--propagation", "private", "sh", "-c", &line])
         .env("CH04", bin("ch04-mount"))
         .timeout(TIMEOUT)
         .assert()

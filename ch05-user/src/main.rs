@@ -12,7 +12,7 @@ use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
 use nix::unistd::{Gid, Uid, chdir, pivot_root};
-use nslab::{Chapter, Launch, Options};
+use nslab::{Chapter, Launch, Options, Propagation};
 
 const CHAPTER: Chapter = Chapter {
     name: env!("CARGO_PKG_NAME"),
@@ -65,7 +65,7 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
         let (uid, gid) = launch.outer_ids();
         map_root(uid, gid).context("--map-root")?;
     }
-    make_root_private()?;
+    set_root_propagation(launch.options().propagation)?;
     match &launch.options().root {
         Some(_) => pivot_into().context("--root"),
         None => Ok(()),
@@ -90,12 +90,13 @@ fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
 // From ch04-mount, unchanged.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
-/// the tree private, so that no mount or unmount in here propagates to
-/// the host. On systemd hosts `/` is shared; the copy would be too.
-fn make_root_private() -> anyhow::Result<()> {
-    let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
-    mount(None::<&str>, "/", None::<&str>, private, None::<&str>)
-        .context("cannot make / private (mount --make-rprivate /)")?;
+/// the tree private (or what `--propagation` says), so that no mount in
+/// here propagates to the host: on systemd hosts `/` is shared.
+fn set_root_propagation(mode: Propagation) -> anyhow::Result<()> {
+    if let Some(rec) = mode.flags() {
+        mount(None::<&str>, "/", None::<&str>, rec, None::<&str>)
+            .context(format!("cannot make / {mode} (--make-r{mode})"))?;
+    }
     Ok(())
 }
 // ANCHOR_END: private

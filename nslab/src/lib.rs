@@ -83,7 +83,7 @@ pub mod shell;
 pub mod signals;
 pub mod veth;
 
-pub use cli::{Chapter, Options, main};
+pub use cli::{Chapter, Options, Propagation, main};
 pub use failure::Failure;
 pub use launch::{Launch, Stack, child_stack};
 pub use proc_self::write_self;
