@@ -493,7 +493,7 @@ session_ch04_binding() {
     type_line "unshare --mount env PS1='stand-in# ' bash --norc"
     type_line 'mount -t tmpfs demo /mnt && mkdir /mnt/a /mnt/b /mnt/c && mount --make-shared /mnt'
     type_line 'for u in a b c; do mount --rbind --make-unbindable /mnt /mnt/$u; findmnt -Rn /mnt | wc -l; done'
-    type_line 'findmnt -R -o TARGET,PROPAGATION /mnt'
+    type_line 'findmnt -o TARGET,PROPAGATION /mnt/a'
     type_line 'exit'
     # What a bind or a move makes of a mount's type.
     type_line "unshare --mount env PS1='stand-in# ' bash --norc"
@@ -503,7 +503,7 @@ session_ch04_binding() {
     type_line 'mount -t tmpfs p /srv/p && mount --bind /srv/p /mnt/shared'
     type_line 'mount -t tmpfs --make-unbindable u /srv/u && mount --bind /srv/u /mnt/other'
     type_line 'mount -t tmpfs m /srv/m && mount --move /srv/m /mnt/other'
-    type_line 'findmnt -R -o TARGET,PROPAGATION /mnt'
+    type_line 'for m in shared other; do findmnt -no TARGET,PROPAGATION /mnt/$m; done'
     type_line 'exit'
     save ch04-binding
 }
