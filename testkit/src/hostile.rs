@@ -338,7 +338,9 @@ pub fn help_survives_a_full_or_closed_stdout(tool: &str) {
 /// one of the tool's own files (its go pipe would otherwise take the
 /// lowest free number).
 pub fn closed_standard_fds_reach_the_command_as_dev_null(tool: &str) {
-    // The answer goes to whichever of stdout and stderr stays open.
+    // The command copies the fd to fd 3 and reads where that leads (its
+    // own /proc/self: the command may be PID 1 of a new PID namespace);
+    // the answer goes to whichever of stdout and stderr stays open.
     for (fd, redirect, answer_to) in
         [(0, "<&-", ""), (1, ">&-", ">&2"), (2, "2>&-", "")]
     {
@@ -346,7 +348,7 @@ pub fn closed_standard_fds_reach_the_command_as_dev_null(tool: &str) {
             tool,
             &format!(
                 "exec $TOOL -- sh -c \
-                 'echo \"$(readlink /proc/$$/fd/{fd})\" {answer_to}' {redirect}"
+                 'exec 3>&{fd}; readlink /proc/self/fd/3 {answer_to}' {redirect}"
             ),
         );
         let answer = if fd == 1 { stderr(&out) } else { stdout(&out) };
