@@ -172,3 +172,80 @@ fn a_translation_that_loses_what_it_must_keep_is_caught() {
     assert!(found[2].contains("ch01.txt"), "{}", found[2]);
     assert!(found[3].contains("fence ```text"), "{}", found[3]);
 }
+
+/// The comments of the shell blocks of `page` (`# …` after a blank or at
+/// the start of a line, up to the end of the line): (line, comment).
+fn shell_comments(page: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (start, info, body) in book_check::code_blocks(page) {
+        let language = info.split([',', ' ']).next().unwrap_or("");
+        if !matches!(language, "sh" | "bash" | "shell") {
+            continue;
+        }
+        for (index, line) in body.iter().enumerate() {
+            // A `#` inside quotes is text, not a comment.
+            let at = line.match_indices("# ").map(|(at, _)| at).find(|&at| {
+                (at == 0 || line[..at].ends_with([' ', '\t']))
+                    && line[..at].matches(['\'', '"']).count() % 2 == 0
+            });
+            if let Some(at) = at {
+                found.push((start + 1 + index, line[at..].trim_end().into()));
+            }
+        }
+    }
+    found
+}
+
+/// mdbook-xgettext makes each comment of a code block a message of its
+/// own, so that `check-translation.sh` can ask for it, but its shell
+/// parser loses the comments that follow a line continued with `\` in
+/// the same block: those would stay English in the Chinese edition with
+/// no check to see it. Every comment must be a message of `zh-CN.po`.
+#[test]
+fn every_comment_in_a_shell_block_is_a_message() {
+    let messages = zh_cn();
+    let ids: std::collections::HashSet<&str> = messages
+        .iter()
+        .filter(|m| !m.obsolete)
+        .map(|m| m.msgid.trim_end())
+        .collect();
+    let mut missing = Vec::new();
+    let mut count = 0;
+    for page in book_check::markdown_files(&book_check::book_src()) {
+        if page.components().any(|c| c.as_os_str() == "generated") {
+            continue;
+        }
+        for (line, comment) in shell_comments(&book_check::read(&page)) {
+            count += 1;
+            if !ids.contains(comment.as_str()) {
+                missing.push(format!(
+                    "{}:{line}: {comment}",
+                    book_check::shown(&page)
+                ));
+            }
+        }
+    }
+    assert!(count > 10, "only {count} comments in shell blocks: any pages?");
+    assert!(
+        missing.is_empty(),
+        "comments in shell blocks that zh-CN.po does not have, so that \
+         they stay English in the Chinese edition (a line continued with \
+         `\\` before them hides them from mdbook-xgettext: end the block \
+         there and start another):\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn shell_comments_are_found_outside_quotes() {
+    let page = "x\n\n```sh\nls   # list\necho '# not' # yes\n#top\n# top\n\
+                ```\n\n```text\n# root prompt\n```\n";
+    assert_eq!(
+        shell_comments(page),
+        [
+            (4, "# list".to_string()),
+            (5, "# yes".to_string()),
+            (7, "# top".to_string())
+        ]
+    );
+}
