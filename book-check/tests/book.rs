@@ -172,8 +172,10 @@ fn summary_numbers(summary: &str) -> Vec<(String, String)> {
             Some((at, count)) if *at == indent => *count += 1,
             _ => levels.push((indent, 1)),
         }
-        let number: String =
-            levels.iter().map(|(_, count)| format!("{count}.")).collect();
+        let number: String = levels
+            .iter()
+            .map(|(_, count)| format!("{count}."))
+            .collect();
         let target = summary_links(item).pop().unwrap_or_default();
         numbers.push((number, target));
     }

@@ -225,7 +225,10 @@ fn every_comment_in_a_shell_block_is_a_message() {
             }
         }
     }
-    assert!(count > 10, "only {count} comments in shell blocks: any pages?");
+    assert!(
+        count > 10,
+        "only {count} comments in shell blocks: any pages?"
+    );
     assert!(
         missing.is_empty(),
         "comments in shell blocks that zh-CN.po does not have, so that \
@@ -248,4 +251,79 @@ fn shell_comments_are_found_outside_quotes() {
             (7, "# top".to_string())
         ]
     );
+}
+
+/// The links of a Markdown text whose target is a page: (text, page).
+fn page_links(text: &str) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find("](") else { break };
+        let label = &rest[..close];
+        let after = &rest[close + 2..];
+        let Some(end) = after.find(')') else { break };
+        let target = after[..end].split('#').next().unwrap_or("");
+        if !label.contains('[') && target.ends_with(".md") {
+            links.push((
+                label.split_whitespace().collect::<Vec<_>>().join(" "),
+                target.into(),
+            ));
+        }
+        rest = &after[end..];
+    }
+    links
+}
+
+/// A link that names a page by its title (`[Setting up](setup.md)`)
+/// names it in the Chinese edition by the page's Chinese title, the one
+/// its heading and the sidebar show: one page, one name.
+#[test]
+fn links_named_after_a_page_use_its_chinese_title() {
+    let messages = zh_cn();
+    let translation = |english: &str| {
+        messages
+            .iter()
+            .find(|m| !m.obsolete && m.msgid == english)
+            .map(|m| m.msgstr.clone())
+    };
+    let mut titles = std::collections::HashMap::new();
+    for page in book_check::markdown_files(&book_check::book_src()) {
+        let text = book_check::read(&page);
+        let Some(title) = book_check::headings(&text).into_iter().next() else {
+            continue;
+        };
+        if let Some(chinese) = translation(&title.text) {
+            let name = page.file_name().unwrap().to_string_lossy().into_owned();
+            titles.insert(name, (title.text, chinese));
+        }
+    }
+    assert!(titles.len() > 10, "page titles found: {titles:?}");
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for message in messages.iter().filter(|m| !m.obsolete) {
+        for (label, target) in page_links(&message.msgid) {
+            let Some((english, chinese)) = titles.get(&target) else {
+                continue;
+            };
+            if label != *english {
+                continue;
+            }
+            count += 1;
+            for (label, _) in page_links(&message.msgstr)
+                .into_iter()
+                .filter(|(_, t)| *t == target)
+            {
+                if label != *chinese {
+                    problems.push(format!(
+                        "book/po/zh-CN.po:{}: [{label}]({target}) names the \
+                         page that is {chinese}",
+                        message.line
+                    ));
+                }
+            }
+        }
+    }
+    assert!(count > 10, "only {count} links named after a page");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
