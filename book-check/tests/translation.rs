@@ -327,3 +327,105 @@ fn links_named_after_a_page_use_its_chinese_title() {
     assert!(count > 10, "only {count} links named after a page");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A Chinese character (CJK unified ideographs and their extensions A
+/// and compatibility forms).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// `text` without its code spans (a code span stands as `x`).
+fn without_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('`') {
+        out.push_str(&rest[..at]);
+        let run = rest[at..].len() - rest[at..].trim_start_matches('`').len();
+        let body = &rest[at + run..];
+        match body.find(&"`".repeat(run)) {
+            Some(end) => {
+                out.push('x');
+                rest = &body[end + run..];
+            }
+            None => {
+                out.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The emphasis problems of a Chinese text: Chinese has no spaces
+/// between words, so a space around an emphasised Chinese word shows
+/// as a gap; and mdbook-gettext writes every emphasis back as `_…_`,
+/// which CommonMark does not read as emphasis between two letters, so
+/// `能*创建*一个` shows its underscores. `<em>创建</em>` is what works.
+fn emphasis_problems(text: &str) -> Vec<String> {
+    let chars: Vec<char> = without_code(text).chars().collect();
+    let han = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i)).is_some_and(|&c| is_han(c))
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !matches!(chars[i], '*' | '_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i] == chars[start] {
+            i += 1;
+        }
+        let (before, after) = (start.checked_sub(1), Some(i));
+        let context: String = chars
+            [start.saturating_sub(4)..(i + 4).min(chars.len())]
+            .iter()
+            .collect();
+        let spaced_before = before.is_some_and(|b| chars[b] == ' ');
+        let spaced_after = chars.get(i) == Some(&' ');
+        if spaced_before
+            && han(before.and_then(|b| b.checked_sub(1)))
+            && han(after)
+        {
+            found.push(format!(
+                "a space before an emphasised word: {context:?}"
+            ));
+        } else if spaced_after && han(before) && han(Some(i + 1)) {
+            found
+                .push(format!("a space after an emphasised word: {context:?}"));
+        } else if i - start == 1 && han(before) && han(after) {
+            found.push(format!(
+                "`{}` between Chinese characters is not emphasis: use <em>…</em>: {context:?}",
+                chars[start]
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn emphasised_chinese_words_have_no_spaces_around_them() {
+    let mut problems = Vec::new();
+    for message in zh_cn().iter().filter(|m| !m.obsolete) {
+        for problem in emphasis_problems(&message.msgstr) {
+            problems
+                .push(format!("book/po/zh-CN.po:{}: {problem}", message.line));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn spaced_or_unreadable_emphasis_is_found() {
+    assert_eq!(
+        emphasis_problems(
+            "只是内核<em>允许</em>。**共享**挂载，`max_*_x` 和 _subreaper_ 与 **veth 设备**，"
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(emphasis_problems("调用能 _创建_ 一个").len(), 2);
+    assert_eq!(emphasis_problems("调用能 *创建*一个").len(), 2);
+    assert_eq!(emphasis_problems("调用能*创建*一个").len(), 2);
+}
