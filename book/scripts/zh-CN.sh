@@ -42,8 +42,8 @@ open=false
 while (($# > 0)); do
     case "$command:$1" in
         serve:--open | serve:-o) open=true ;;
-        serve:-p | serve:--port) port=${2:?$(usage)}; shift ;;
-        serve:-n | serve:--hostname) address=${2:?$(usage)}; shift ;;
+        serve:-p | serve:--port) (($# > 1)) || usage; port=$2; shift ;;
+        serve:-n | serve:--hostname) (($# > 1)) || usage; address=$2; shift ;;
         *) usage ;;
     esac
     shift
@@ -113,21 +113,23 @@ case $command in
         build_both
         log=$(mktemp)
         temporary+=("$log")
-        python3 -m http.server "$port" --bind "$address" \
-            --directory book/book >/dev/null 2>"$log" &
+        python3 -u -m http.server "$port" --bind "$address" \
+            --directory book/book >"$log" 2>&1 &
         server=$!
-        # Until it answers, or has given up.
-        for _ in $(seq 50); do
+        # Until it says it serves (another server may hold the port and
+        # answer), or has given up.
+        for _ in $(seq 100); do
             kill -0 "$server" 2>/dev/null || break
-            python3 -c 'import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' \
-                "$address" "$port" 2>/dev/null && break
+            ! grep -q '^Serving HTTP' "$log" || break
             sleep 0.1
         done
-        if ! kill -0 "$server" 2>/dev/null; then
-            cat "$log" >&2
-            echo "$me: cannot serve on $address:$port (above);" \
-                "choose another port with -p" >&2
+        if ! grep -q '^Serving HTTP' "$log"; then
+            # Python's last line says why (`OSError: [Errno 98] Address
+            # already in use`); the traceback before it is noise.
+            echo "$me: cannot serve on $address:$port:" \
+                "$(tail -n 1 "$log")" >&2
+            echo "hint: another server may have the port: choose another" \
+                "with -p PORT" >&2
             exit 1
         fi
         url="http://$address:$port/zh-CN/"
