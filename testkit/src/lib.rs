@@ -84,10 +84,23 @@ pub struct HostLock {
     _file: std::fs::File,
 }
 
-/// The path of a chapter's binary, built by cargo for this test run.
+/// The environment variable that points the tests at another build of a
+/// chapter: the path of a binary whose file name is the chapter's name
+/// (`cargo workshop check` sets it to the attendee's own program). Every
+/// test finds its binary through [`bin`], so this is the only place that
+/// chooses the binary under test.
+pub const UNDER_TEST: &str = "NSLAB_UNDER_TEST";
+
+/// The path of a chapter's binary: the one [`UNDER_TEST`] names when its
+/// file name is `name`, else the one cargo built for this test run.
 pub fn bin(name: &str) -> PathBuf {
     // Keeps the constructor below in every test binary that runs a tool.
     std::hint::black_box(&DEFAULT_SIGNALS);
+    if let Some(path) = std::env::var_os(UNDER_TEST).map(PathBuf::from)
+        && path.file_name() == Some(std::ffi::OsStr::new(name))
+    {
+        return path;
+    }
     assert_cmd::cargo::cargo_bin(name)
 }
 
