@@ -303,10 +303,22 @@ pub fn assert_namespaces(output: &str, new: &[&str]) {
             "bad line {line:?}"
         );
         let host = host_ns(kind);
+        let flag = match kind {
+            "mnt" => "CLONE_NEWNS".to_string(),
+            other => format!("CLONE_NEW{}", other.to_uppercase()),
+        };
         if new.contains(&kind) {
-            assert_ne!(inside, host, "{kind} must be a new namespace");
+            assert_ne!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, the host's own: the \
+                 command is not in a new {kind} namespace; is {flag} in NAMESPACES?"
+            );
         } else {
-            assert_eq!(inside, host, "{kind} must be the host's");
+            assert_eq!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, not the host's \
+                 {host}: {flag} is in NAMESPACES, but this chapter does not add it"
+            );
         }
     }
 }
@@ -353,24 +365,37 @@ impl HostSnapshot {
     /// Fails the test with the differences when the host changed.
     pub fn assert_unchanged(&self) {
         let now = HostSnapshot::take();
-        assert_eq!(self.hostname, now.hostname, "the host's hostname changed");
+        assert_eq!(
+            self.hostname,
+            now.hostname,
+            "the host's hostname changed from {:?} to {:?}: the command ran in \
+             the host's UTS namespace; is CLONE_NEWUTS in NAMESPACES?",
+            self.hostname.trim(),
+            now.hostname.trim()
+        );
         assert_eq!(self.domainname, now.domainname, "the domain name changed");
         let added: Vec<_> = now.mounts.difference(&self.mounts).collect();
         let removed: Vec<_> = self.mounts.difference(&now.mounts).collect();
         assert!(
             added.is_empty() && removed.is_empty(),
-            "the host's mount table changed: added {added:#?}, removed {removed:#?}"
+            "the host's mount table changed: added {added:#?}, removed \
+             {removed:#?}; a mount made inside reached the host (is / made \
+             private, MS_REC | MS_PRIVATE, before anything is mounted?)"
         );
         assert_eq!(
             self.message_queues, now.message_queues,
-            "IPC queues changed"
+            "the host's IPC message queues changed (is CLONE_NEWIPC in \
+             NAMESPACES?)"
         );
         assert_eq!(
             self.shared_memory, now.shared_memory,
             "shared memory changed"
         );
         assert_eq!(self.semaphores, now.semaphores, "semaphores changed");
-        assert_eq!(self.links, now.links, "the host's network links changed");
+        assert_eq!(
+            self.links, now.links,
+            "the host's network links changed (is CLONE_NEWNET in NAMESPACES?)"
+        );
         assert!(now.proc_mounted, "the host's /proc is gone");
     }
 }
@@ -578,7 +603,8 @@ macro_rules! contract_tests {
 
             #[test]
             fn creates_exactly_its_namespaces() {
-                if !have_root("creates_exactly_its_namespaces") { return; }
+                // A chapter that needs no root runs it as anyone.
+                if $root && !have_root("creates_exactly_its_namespaces") { return; }
                 let script = $crate::print_namespaces_script();
                 let out = chapter($bin, &["--", "sh", "-c", &script])
                     .assert()

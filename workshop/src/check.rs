@@ -29,8 +29,9 @@ pub fn is_root() -> bool {
 /// `.cargo/config.toml` applies); under `sudo`, as the user who called
 /// sudo, so that `target/` stays theirs.
 fn cargo() -> Command {
-    let mut command =
-        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut command = Command::new(
+        std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    );
     command.current_dir(repo_root());
     if is_root()
         && let (Some(uid), Some(gid)) = (
@@ -54,7 +55,10 @@ pub enum Verdict {
     /// Built; the claims need root, and we are not.
     NeedsRoot,
     /// Claims failed: (claim, what was seen).
-    Failed { claims: usize, failed: Vec<(String, String)> },
+    Failed {
+        claims: usize,
+        failed: Vec<(String, String)>,
+    },
     /// The run as a whole went wrong (a hang, a fork bomb).
     Stopped(String),
     /// The checker itself could not work (cargo missing, ...).
@@ -63,10 +67,19 @@ pub enum Verdict {
 
 /// Builds the attendee's crate for `step`.
 pub fn build(step: &Step) -> Result<PathBuf, Verdict> {
-    crate::lay_out(step, None)
-        .map_err(|e| Verdict::Trouble(format!("cannot refresh {}: {e}", step_dir(step).display())))?;
+    crate::lay_out(step, None).map_err(|e| {
+        Verdict::Trouble(format!(
+            "cannot refresh {}: {e}",
+            step_dir(step).display()
+        ))
+    })?;
     let out = cargo()
-        .args(["build", "--quiet", "--message-format=short", "--manifest-path"])
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=short",
+            "--manifest-path",
+        ])
         .arg(step_dir(step).join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target_dir())
         .output()
@@ -75,7 +88,8 @@ pub fn build(step: &Step) -> Result<PathBuf, Verdict> {
         return Ok(my_binary(step));
     }
     let text = String::from_utf8_lossy(&out.stderr);
-    let main = std::fs::read_to_string(crate::my_main(step)).unwrap_or_default();
+    let main =
+        std::fs::read_to_string(crate::my_main(step)).unwrap_or_default();
     let mut errors = Vec::new();
     for line in text.lines().filter(|l| l.contains("error")) {
         if line.starts_with("error: could not compile") {
@@ -85,7 +99,8 @@ pub fn build(step: &Step) -> Result<PathBuf, Verdict> {
         errors.push(line.clone());
         // `src/main.rs:41:32: error…`: show the line it means.
         if let Some(rest) = line.strip_prefix("src/main.rs:")
-            && let Some(n) = rest.split(':').next().and_then(|n| n.parse::<usize>().ok())
+            && let Some(n) =
+                rest.split(':').next().and_then(|n| n.parse::<usize>().ok())
             && let Some(source) = main.lines().nth(n - 1)
         {
             errors.push(format!("    {}", source.trim()));
@@ -103,7 +118,9 @@ pub fn build(step: &Step) -> Result<PathBuf, Verdict> {
 pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
     let tests = repo_root().join(chapter).join("tests");
     let mut names: Vec<String> = std::fs::read_dir(&tests)
-        .map_err(|e| Verdict::Trouble(format!("cannot list {}: {e}", tests.display())))?
+        .map_err(|e| {
+            Verdict::Trouble(format!("cannot list {}: {e}", tests.display()))
+        })?
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
             name.strip_suffix(".rs").map(String::from)
@@ -111,7 +128,13 @@ pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
         .collect();
     names.sort();
     let mut command = cargo();
-    command.args(["test", "--workspace", "--no-run", "--quiet", "--message-format=json"]);
+    command.args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--quiet",
+        "--message-format=json",
+    ]);
     for name in &names {
         command.args(["--test", name]);
     }
@@ -127,7 +150,9 @@ pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
     let manifest = format!("/{chapter}/Cargo.toml\"");
     let executables: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|line| line.contains(&manifest) && line.contains("\"kind\":[\"test\"]"))
+        .filter(|line| {
+            line.contains(&manifest) && line.contains("\"kind\":[\"test\"]")
+        })
         .filter_map(|line| {
             let (_, rest) = line.split_once("\"executable\":\"")?;
             Some(PathBuf::from(rest.split('"').next()?))
@@ -143,7 +168,9 @@ pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
 /// the workspace's other chapters beside it (some tests run one chapter
 /// inside another, found in the same directory).
 pub fn stage(chapter: &str, program: &Path) -> Result<PathBuf, Verdict> {
-    let trouble = |e: std::io::Error| Verdict::Trouble(format!("cannot stage the program: {e}"));
+    let trouble = |e: std::io::Error| {
+        Verdict::Trouble(format!("cannot stage the program: {e}"))
+    };
     let dir = target_dir().join("under-test").join(chapter);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(trouble)?;
@@ -151,10 +178,15 @@ pub fn stage(chapter: &str, program: &Path) -> Result<PathBuf, Verdict> {
     if std::fs::hard_link(program, &staged).is_err() {
         std::fs::copy(program, &staged).map_err(trouble)?;
     }
-    for other in crate::steps::STEPS.iter().map(|s| s.chapter).chain(["ch07-inspect"]) {
+    for other in crate::steps::STEPS
+        .iter()
+        .map(|s| s.chapter)
+        .chain(["ch07-inspect"])
+    {
         let built = repo_root().join("target/debug").join(other);
         if other != chapter && built.exists() {
-            std::os::unix::fs::symlink(&built, dir.join(other)).map_err(trouble)?;
+            std::os::unix::fs::symlink(&built, dir.join(other))
+                .map_err(trouble)?;
         }
     }
     Ok(staged)
@@ -202,14 +234,21 @@ struct Run {
     output: String,
 }
 
-fn run_bounded(executable: &Path, under_test: &Path, sudo: bool) -> Result<Run, Verdict> {
+fn run_bounded(
+    executable: &Path,
+    under_test: &Path,
+    sudo: bool,
+) -> Result<Run, Verdict> {
     let log = target_dir().join("under-test").join(format!(
         "{}.log",
         executable.file_name().unwrap_or_default().to_string_lossy()
     ));
-    let file = std::fs::File::create(&log)
-        .map_err(|e| Verdict::Trouble(format!("cannot write {}: {e}", log.display())))?;
-    let err = file.try_clone().map_err(|e| Verdict::Trouble(e.to_string()))?;
+    let file = std::fs::File::create(&log).map_err(|e| {
+        Verdict::Trouble(format!("cannot write {}: {e}", log.display()))
+    })?;
+    let err = file
+        .try_clone()
+        .map_err(|e| Verdict::Trouble(e.to_string()))?;
     let mut command = if sudo {
         let mut c = Command::new("sudo");
         c.args(["-E", "sh"]);
@@ -226,7 +265,11 @@ fn run_bounded(executable: &Path, under_test: &Path, sudo: bool) -> Result<Run, 
         .env(nslab_env(), under_test)
         .env("RUST_BACKTRACE", "0")
         .current_dir(repo_root())
-        .stdin(if sudo { Stdio::inherit() } else { Stdio::null() })
+        .stdin(if sudo {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stdout(file)
         .stderr(err);
     command
@@ -324,10 +367,16 @@ pub fn parse(output: &str) -> Report {
         }
     }
     // The failures section: `---- name stdout ----` then its output.
-    let failures = output.rsplit_once("\nfailures:\n\n").map(|(_, f)| f).unwrap_or("");
+    let failures = output
+        .rsplit_once("\nfailures:\n\n")
+        .map(|(_, f)| f)
+        .unwrap_or("");
     let mut current: Option<(String, String)> = None;
     for line in failures.lines() {
-        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+        if let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|l| l.strip_suffix(" stdout ----"))
+        {
             report.failures.extend(current.take());
             current = Some((name.to_string(), String::new()));
         } else if line == "failures:" {
@@ -338,9 +387,9 @@ pub fn parse(output: &str) -> Report {
         }
     }
     report.failures.extend(current);
-    report
-        .failures
-        .retain(|(name, _)| report.results.iter().any(|(n, ok)| n == name && !ok));
+    report.failures.retain(|(name, _)| {
+        report.results.iter().any(|(n, ok)| n == name && !ok)
+    });
     report
 }
 
@@ -357,7 +406,11 @@ pub fn plain(failure: &str) -> String {
                 .unwrap_or("")
                 .trim()
                 .trim_matches('`');
-            let place = line.split("panicked at ").nth(1).unwrap_or("").trim_end_matches(':');
+            let place = line
+                .split("panicked at ")
+                .nth(1)
+                .unwrap_or("")
+                .trim_end_matches(':');
             return format!("your program panicked at {place}: {message}");
         }
     }
@@ -367,7 +420,10 @@ pub fn plain(failure: &str) -> String {
     let message: Vec<&str> = after
         .lines()
         .skip(1)
-        .take_while(|l| !l.starts_with("note: run with") && !l.starts_with("stack backtrace"))
+        .take_while(|l| {
+            !l.starts_with("note: run with")
+                && !l.starts_with("stack backtrace")
+        })
         .collect();
     let message = message.join("\n");
     if message.contains("code=<interrupted>") || message.contains("timeout") {
@@ -385,12 +441,22 @@ pub fn plain(failure: &str) -> String {
             .and_then(|s| s.split("```").next())
             .unwrap_or("")
             .trim();
-        let said = if said.is_empty() { "nothing".to_string() } else { said.to_string() };
-        return format!("the program exited with status {code}; it said: {said}");
+        let said = if said.is_empty() {
+            "nothing".to_string()
+        } else {
+            said.to_string()
+        };
+        return format!(
+            "the program exited with status {code}; it said: {said}"
+        );
     }
-    for prefix in ["assertion `left == right` failed", "assertion `left != right` failed"] {
+    for prefix in [
+        "assertion `left == right` failed",
+        "assertion `left != right` failed",
+    ] {
         if let Some(rest) = message.strip_prefix(prefix) {
-            let (text, dump) = rest.split_once("\n  left:").unwrap_or((rest, ""));
+            let (text, dump) =
+                rest.split_once("\n  left:").unwrap_or((rest, ""));
             let text = text.trim_start_matches(':').trim();
             let seen = dump.lines().next().unwrap_or("").trim();
             let wanted = dump

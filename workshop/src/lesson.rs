@@ -9,8 +9,14 @@ use crate::steps::Step;
 /// The anchors that hold the lesson: what an attendee writes. (`run` is
 /// not one: it holds `clone` and the machinery's two calls around it;
 /// `veth` is ch06's call into the machinery.)
-pub const LESSON: [&str; 6] =
-    ["flags", "clone", "setup", "private", "pivot_root", "map_root"];
+pub const LESSON: [&str; 6] = [
+    "flags",
+    "clone",
+    "setup",
+    "private",
+    "pivot_root",
+    "map_root",
+];
 
 /// An anchored block: the lines strictly between `// ANCHOR: name` and
 /// `// ANCHOR_END: name`, as indices into the file's lines.
@@ -21,7 +27,10 @@ struct Block {
 }
 
 fn anchor<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
-    line.trim().strip_prefix("// ")?.strip_prefix(marker).map(str::trim)
+    line.trim()
+        .strip_prefix("// ")?
+        .strip_prefix(marker)
+        .map(str::trim)
 }
 
 fn find_block(lines: &[&str], name: &str) -> Option<Block> {
@@ -31,14 +40,22 @@ fn find_block(lines: &[&str], name: &str) -> Option<Block> {
     let close = lines[open + 1..]
         .iter()
         .position(|line| anchor(line, "ANCHOR_END:") == Some(name))?;
-    Some(Block { start: open + 1, end: open + 1 + close })
+    Some(Block {
+        start: open + 1,
+        end: open + 1 + close,
+    })
 }
 
 /// The text of block `name` in `source` (without its anchor lines).
 pub fn block(source: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = source.lines().collect();
     let block = find_block(&lines, name)?;
-    Some(lines[block.start..block.end].iter().map(|l| format!("{l}\n")).collect())
+    Some(
+        lines[block.start..block.end]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
 }
 
 /// The lesson blocks that `source` has, in order of appearance.
@@ -130,9 +147,7 @@ pub fn blank_block(text: &str, task: &str) -> String {
             .iter()
             .map(|line| format!("{line}\n"))
             .collect();
-        format!(
-            "{docs}{signature}{indent}    todo!({task:?})\n{indent}}}\n"
-        )
+        format!("{docs}{signature}{indent}    todo!({task:?})\n{indent}}}\n")
     } else {
         // Statements: ch0N's `clone` block, which must leave `child`.
         format!("{indent}let child: nix::unistd::Pid = todo!({task:?});\n")
@@ -176,7 +191,11 @@ pub fn make(
         };
         source = replace(&source, name, &text).unwrap_or(source);
     }
-    Made { source, blank, carried }
+    Made {
+        source,
+        blank,
+        carried,
+    }
 }
 
 /// `mine` with every lesson block the reference has replaced by the
@@ -218,7 +237,10 @@ mod tests {
         assert_eq!(made.blank, ["flags", "clone", "setup"]);
         let text = made.source;
         assert!(text.contains("/// The flags.\nconst NAMESPACES: CloneFlags = todo!(/* NAMESPACES: the flag"), "{text}");
-        assert!(text.contains("    let child: nix::unistd::Pid = todo!(\"clone(2)"), "{text}");
+        assert!(
+            text.contains("    let child: nix::unistd::Pid = todo!(\"clone(2)"),
+            "{text}"
+        );
         assert!(text.contains("fn setup_child(_launch: &Launch) -> anyhow::Result<()> {\n    todo!(\"nothing"), "{text}");
         assert!(!text.contains("CLONE_NEWUTS;"), "{text}");
         assert_eq!(fill(&text, SOURCE), SOURCE);
@@ -227,10 +249,14 @@ mod tests {
     #[test]
     fn only_changed_code_is_blank_and_the_rest_is_carried() {
         let next = SOURCE
-            .replace("CLONE_NEWUTS;", "CLONE_NEWUTS.union(CloneFlags::CLONE_NEWIPC);")
+            .replace(
+                "CLONE_NEWUTS;",
+                "CLONE_NEWUTS.union(CloneFlags::CLONE_NEWIPC);",
+            )
             .replace("/// Runs in the child.", "/// Runs in the child, still.");
         let mine = SOURCE.replace("Ok(())", "Ok(()) // mine");
-        let made = make(&crate::steps::STEPS[1], &next, Some(SOURCE), Some(&mine));
+        let made =
+            make(&crate::steps::STEPS[1], &next, Some(SOURCE), Some(&mine));
         assert_eq!(made.blank, ["flags"]);
         assert_eq!(made.carried, ["clone", "setup"]);
         assert!(made.source.contains("Ok(()) // mine"));

@@ -79,7 +79,9 @@ impl Progress {
 
     pub fn load() -> Progress {
         let text = std::fs::read_to_string(Self::path()).unwrap_or_default();
-        Progress { lines: text.lines().map(String::from).collect() }
+        Progress {
+            lines: text.lines().map(String::from).collect(),
+        }
     }
 
     fn save(&self) -> std::io::Result<()> {
@@ -110,7 +112,11 @@ impl Progress {
             .unwrap_or(0)
     }
 
-    pub fn set_hints_seen(&mut self, step: &Step, n: usize) -> std::io::Result<()> {
+    pub fn set_hints_seen(
+        &mut self,
+        step: &Step,
+        n: usize,
+    ) -> std::io::Result<()> {
         let prefix = format!("hints {} ", step.chapter);
         self.lines.retain(|l| !l.starts_with(&prefix));
         self.lines.push(format!("{prefix}{n}"));
@@ -162,19 +168,27 @@ pub fn manifest(step: &Step) -> std::io::Result<String> {
             .skip_while(|line| line.trim() != name)
             .skip(1)
             .take_while(|line| !line.starts_with('['))
-            .filter(|line| !line.trim().is_empty() && !line.trim().starts_with('#'))
+            .filter(|line| {
+                !line.trim().is_empty() && !line.trim().starts_with('#')
+            })
             .map(String::from)
             .collect()
     };
-    let shared: Vec<(String, String)> = section(&workspace, "[workspace.dependencies]")
-        .iter()
-        .filter_map(|line| {
-            let (name, value) = line.split_once('=')?;
-            Some((name.trim().to_string(), value.trim().to_string()))
-        })
-        .collect();
+    let shared: Vec<(String, String)> =
+        section(&workspace, "[workspace.dependencies]")
+            .iter()
+            .filter_map(|line| {
+                let (name, value) = line.split_once('=')?;
+                Some((name.trim().to_string(), value.trim().to_string()))
+            })
+            .collect();
     let inner = |value: &str| -> String {
-        value.trim().trim_start_matches('{').trim_end_matches('}').trim().to_string()
+        value
+            .trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .trim()
+            .to_string()
     };
     let mut out = format!(
         "# Made by `cargo workshop start {}`: your own crate, outside the\n\
@@ -196,7 +210,10 @@ pub fn manifest(step: &Step) -> std::io::Result<String> {
                 .map(String::from)
                 .collect()
         };
-        let base = shared.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+        let base = shared
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone());
         let mut parts: Vec<String> = match base {
             Some(v) if v.starts_with('"') => vec![format!("version = {v}")],
             Some(v) => inner(&v)
@@ -228,10 +245,14 @@ pub fn lay_out(step: &Step, main: Option<&str>) -> std::io::Result<()> {
     if lock.exists() && !dir.join("Cargo.lock").exists() {
         std::fs::copy(lock, dir.join("Cargo.lock"))?;
     }
-    for entry in std::fs::read_dir(repo_root().join(step.chapter).join("src"))? {
+    for entry in std::fs::read_dir(repo_root().join(step.chapter).join("src"))?
+    {
         let entry = entry?;
         if entry.file_name() != "main.rs" {
-            std::fs::copy(entry.path(), dir.join("src").join(entry.file_name()))?;
+            std::fs::copy(
+                entry.path(),
+                dir.join("src").join(entry.file_name()),
+            )?;
         }
     }
     if let Some(main) = main {

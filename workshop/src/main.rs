@@ -25,8 +25,11 @@ usage (from the repository's root):
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
-    let words: Vec<&str> =
-        args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
+    let words: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let result = match words.as_slice() {
         [] => list(),
         ["help"] => {
@@ -34,13 +37,20 @@ fn main() -> ExitCode {
             Ok(true)
         }
         ["start", step] => with_step(step, start),
-        ["check"] => current().map_or_else(nothing_started, |s| check(s, flag("--sudo"))),
+        ["check"] => {
+            current().map_or_else(nothing_started, |s| check(s, flag("--sudo")))
+        }
         ["check", step] => with_step(step, |s| check(s, flag("--sudo"))),
-        ["watch"] => current()
-            .map_or_else(nothing_started, |s| watch(s, flag("--manual"), flag("--sudo"))),
-        ["watch", step] => with_step(step, |s| watch(s, flag("--manual"), flag("--sudo"))),
+        ["watch"] => current().map_or_else(nothing_started, |s| {
+            watch(s, flag("--manual"), flag("--sudo"))
+        }),
+        ["watch", step] => {
+            with_step(step, |s| watch(s, flag("--manual"), flag("--sudo")))
+        }
         ["hint", step] => with_step(step, hint),
-        ["solution", step] => with_step(step, |s| solution(s, flag("--give-up"))),
+        ["solution", step] => {
+            with_step(step, |s| solution(s, flag("--give-up")))
+        }
         ["reset", step] => with_step(step, reset),
         _ => Err(format!(
             "unknown command '{}'\nhint: `cargo workshop help` shows the commands",
@@ -59,7 +69,10 @@ fn main() -> ExitCode {
 
 type Outcome = Result<bool, String>;
 
-fn with_step(name: &str, action: impl FnOnce(&'static Step) -> Outcome) -> Outcome {
+fn with_step(
+    name: &str,
+    action: impl FnOnce(&'static Step) -> Outcome,
+) -> Outcome {
     match find(name) {
         Some(step) => action(step),
         None => Err(format!(
@@ -71,7 +84,9 @@ fn with_step(name: &str, action: impl FnOnce(&'static Step) -> Outcome) -> Outco
 /// The step to work on: the first one started and not done.
 fn current() -> Option<&'static Step> {
     let progress = Progress::load();
-    STEPS.iter().find(|s| state(s, &progress) == State::InProgress)
+    STEPS
+        .iter()
+        .find(|s| state(s, &progress) == State::InProgress)
 }
 
 fn nothing_started() -> Outcome {
@@ -87,7 +102,9 @@ fn relative(path: &std::path::Path) -> String {
 
 fn list() -> Outcome {
     let progress = Progress::load();
-    println!("Build it yourself: each step is a chapter's main.rs with its lesson left to write.\n");
+    println!(
+        "Build it yourself: each step is a chapter's main.rs with its lesson left to write.\n"
+    );
     let mut next = None;
     for step in &STEPS {
         let state = state(step, &progress);
@@ -111,7 +128,9 @@ fn list() -> Outcome {
             relative(&my_main(step)),
             step.short()
         ),
-        None => println!("All six steps pass. ch07-inspect looks at what you built from outside."),
+        None => println!(
+            "All six steps pass. ch07-inspect looks at what you built from outside."
+        ),
     }
     Ok(true)
 }
@@ -126,10 +145,14 @@ fn start(step: &'static Step) -> Outcome {
         );
         return Ok(true);
     }
-    let reference = workshop::reference(step).map_err(|e| format!("cannot read {}: {e}", step.chapter))?;
+    let reference = workshop::reference(step)
+        .map_err(|e| format!("cannot read {}: {e}", step.chapter))?;
     let previous = workshop::previous(step);
     let previous_reference = match previous {
-        Some(p) => Some(workshop::reference(p).map_err(|e| format!("cannot read {}: {e}", p.chapter))?),
+        Some(p) => Some(
+            workshop::reference(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.chapter))?,
+        ),
         None => None,
     };
     let progress = Progress::load();
@@ -146,13 +169,31 @@ fn start(step: &'static Step) -> Outcome {
             p.chapter
         );
     }
-    let made = lesson::make(step, &reference, previous_reference.as_deref(), mine.as_deref());
-    workshop::lay_out(step, Some(&made.source)).map_err(|e| format!("cannot write {}: {e}", step_dir(step).display()))?;
-    println!("Started {}: edit {}", step.chapter, relative(&my_main(step)));
+    let made = lesson::make(
+        step,
+        &reference,
+        previous_reference.as_deref(),
+        mine.as_deref(),
+    );
+    workshop::lay_out(step, Some(&made.source)).map_err(|e| {
+        format!("cannot write {}: {e}", step_dir(step).display())
+    })?;
+    println!(
+        "Started {}: edit {}",
+        step.chapter,
+        relative(&my_main(step))
+    );
     if !made.carried.is_empty() {
-        println!("  from your {}: {}", previous.map(|p| p.short()).unwrap_or(""), made.carried.join(", "));
+        println!(
+            "  from your {}: {}",
+            previous.map(|p| p.short()).unwrap_or(""),
+            made.carried.join(", ")
+        );
     }
-    println!("  left to write (each a todo!() with its task): {}", made.blank.join(", "));
+    println!(
+        "  left to write (each a todo!() with its task): {}",
+        made.blank.join(", ")
+    );
     println!(
         "Keep the `// ANCHOR:` lines around them. Then `cargo workshop check {}`; \
          stuck? `cargo workshop hint {}` and the book's page {}.",
@@ -196,7 +237,10 @@ fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
     };
     match verdict {
         Verdict::Passed { claims, skipped } => {
-            let mut text = format!("PASS {}: all {claims} claims of the chapter hold for your program.\n", step.chapter);
+            let mut text = format!(
+                "PASS {}: all {claims} claims of the chapter hold for your program.\n",
+                step.chapter
+            );
             if !skipped.is_empty() {
                 text.push_str(&format!(
                     "({} of them need root and were not run: `cargo workshop check {} --sudo` runs them too.)\n",
@@ -216,7 +260,10 @@ fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
             text
         }
         Verdict::DoesNotBuild(errors) => {
-            let mut text = format!("NOT YET {}: your program does not build:\n", step.chapter);
+            let mut text = format!(
+                "NOT YET {}: your program does not build:\n",
+                step.chapter
+            );
             for line in errors.iter().take(12) {
                 text.push_str(&format!("  {line}\n"));
             }
@@ -240,16 +287,38 @@ fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
                 step.chapter,
                 failed.len()
             );
-            for (name, message) in failed.iter().take(5) {
-                let claim = name.rsplit("::").next().unwrap_or(name).replace('_', " ");
-                text.push_str(&format!("\n- {claim}:\n  {}\n", message.replace('\n', "\n  ")));
+            // The chapter's own claims first, then the contract's; one
+            // entry per message, with the claims that share it.
+            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+            let mut sorted: Vec<&(String, String)> = failed.iter().collect();
+            sorted.sort_by_key(|(name, _)| name.starts_with("contract::"));
+            for (name, message) in sorted {
+                let claim =
+                    name.rsplit("::").next().unwrap_or(name).replace('_', " ");
+                match groups.iter_mut().find(|(m, _)| m == message) {
+                    Some((_, claims)) => claims.push(claim),
+                    None => groups.push((message.clone(), vec![claim])),
+                }
             }
-            if failed.len() > 5 {
-                text.push_str(&format!("\n(and {} more)\n", failed.len() - 5));
+            for (message, claims) in groups.iter().take(4) {
+                let more = match claims.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more claims, the same way)", n - 1),
+                };
+                text.push_str(&format!(
+                    "\n- {}{more}:\n  {}\n",
+                    claims[0],
+                    message.replace('\n', "\n  ")
+                ));
+            }
+            if groups.len() > 4 {
+                text.push_str(&format!("\n(and {} more)\n", groups.len() - 4));
             }
             text + &hint()
         }
-        Verdict::Stopped(why) => format!("NOT YET {}: {why}.\n{}", step.chapter, hint()),
+        Verdict::Stopped(why) => {
+            format!("NOT YET {}: {why}.\n{}", step.chapter, hint())
+        }
         Verdict::Trouble(why) => format!("workshop: {why}\n"),
     }
 }
@@ -258,11 +327,21 @@ fn hint(step: &'static Step) -> Outcome {
     let mut progress = Progress::load();
     let seen = progress.hints_seen(step);
     let n = (seen + 1).min(step.hints.len());
-    println!("hint {n} of {} for {}: {}", step.hints.len(), step.chapter, step.hints[n - 1]);
+    println!(
+        "hint {n} of {} for {}: {}",
+        step.hints.len(),
+        step.chapter,
+        step.hints[n - 1]
+    );
     if n == step.hints.len() {
-        println!("(that is the last one; the page {} in the book walks through the code)", step.chapter);
+        println!(
+            "(that is the last one; the page {} in the book walks through the code)",
+            step.chapter
+        );
     }
-    progress.set_hints_seen(step, n).map_err(|e| format!("cannot save progress: {e}"))?;
+    progress
+        .set_hints_seen(step, n)
+        .map_err(|e| format!("cannot save progress: {e}"))?;
     Ok(true)
 }
 
@@ -278,13 +357,17 @@ fn solution(step: &'static Step, give_up: bool) -> Outcome {
         ));
     }
     if give_up && !progress.done(step) {
-        println!("You gave up on {}: here is the reference's lesson. The step stays not done.", step.chapter);
-        progress.set_gave_up(step).map_err(|e| format!("cannot save progress: {e}"))?;
+        println!(
+            "You gave up on {}: here is the reference's lesson. The step stays not done.",
+            step.chapter
+        );
+        progress
+            .set_gave_up(step)
+            .map_err(|e| format!("cannot save progress: {e}"))?;
     }
     let reference = workshop::reference(step).map_err(|e| e.to_string())?;
-    let mine = std::fs::read_to_string(my_main(step)).unwrap_or_else(|_| {
-        lesson::make(step, &reference, None, None).source
-    });
+    let mine = std::fs::read_to_string(my_main(step))
+        .unwrap_or_else(|_| lesson::make(step, &reference, None, None).source);
     let theirs = lesson::fill(&mine, &reference);
     let dir = workshop::target_dir().join("solution");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -313,9 +396,13 @@ fn reset(step: &'static Step) -> Outcome {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let keep = workshop::my_dir().join("old").join(format!("{}-{secs}.rs", step.chapter));
-        std::fs::create_dir_all(keep.parent().unwrap_or(&file)).map_err(|e| e.to_string())?;
-        std::fs::rename(&file, &keep).map_err(|e| format!("cannot move {}: {e}", file.display()))?;
+        let keep = workshop::my_dir()
+            .join("old")
+            .join(format!("{}-{secs}.rs", step.chapter));
+        std::fs::create_dir_all(keep.parent().unwrap_or(&file))
+            .map_err(|e| e.to_string())?;
+        std::fs::rename(&file, &keep)
+            .map_err(|e| format!("cannot move {}: {e}", file.display()))?;
         println!("Your old file is kept as {}.", relative(&keep));
     }
     let mut progress = Progress::load();
@@ -332,24 +419,34 @@ fn watch(step: &'static Step, manual: bool, sudo: bool) -> Outcome {
     if !manual {
         use notify::Watcher;
         let sender = tx.clone();
-        let made = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event
-                && (event.kind.is_modify() || event.kind.is_create())
-            {
-                let _ = sender.send(());
-            }
-        })
+        let made = notify::recommended_watcher(
+            move |event: notify::Result<notify::Event>| {
+                if let Ok(event) = event
+                    && (event.kind.is_modify() || event.kind.is_create())
+                {
+                    let _ = sender.send(());
+                }
+            },
+        )
         .and_then(|mut w| {
-            w.watch(&step_dir(step).join("src"), notify::RecursiveMode::Recursive)?;
+            w.watch(
+                &step_dir(step).join("src"),
+                notify::RecursiveMode::Recursive,
+            )?;
             Ok(w)
         });
         match made {
             Ok(w) => watcher = Some(w),
-            Err(e) => println!("workshop: cannot watch files ({e}): checking on Enter instead"),
+            Err(e) => println!(
+                "workshop: cannot watch files ({e}): checking on Enter instead"
+            ),
         }
     }
     if watcher.is_some() {
-        println!("\nWatching {}: every save checks again (Ctrl-C to stop).", relative(&my_main(step)));
+        println!(
+            "\nWatching {}: every save checks again (Ctrl-C to stop).",
+            relative(&my_main(step))
+        );
     } else {
         println!("\nPress Enter to check again, q then Enter to stop.");
         std::thread::spawn(move || {
@@ -365,10 +462,13 @@ fn watch(step: &'static Step, manual: bool, sudo: bool) -> Outcome {
     while rx.recv().is_ok() {
         // An editor's save is several events: wait for the last one.
         while rx.recv_timeout(Duration::from_millis(300)).is_ok() {}
-        if check(step, sudo)? {
-            if let Some(next) = workshop::next(step) {
-                println!("(stop with Ctrl-C, then `cargo workshop start {}`)", next.short());
-            }
+        if check(step, sudo)?
+            && let Some(next) = workshop::next(step)
+        {
+            println!(
+                "(stop with Ctrl-C, then `cargo workshop start {}`)",
+                next.short()
+            );
         }
     }
     Ok(true)

@@ -27,7 +27,10 @@ impl Step {
             .find(|(block, _)| *block == name)
             .map(|(_, task)| (*task).to_string())
             .unwrap_or_else(|| {
-                format!("write the `{name}` block, as the page {} shows", self.chapter)
+                format!(
+                    "write the `{name}` block, as the page {} shows",
+                    self.chapter
+                )
             })
     }
 }
