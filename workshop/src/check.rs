@@ -171,7 +171,9 @@ pub fn stage(chapter: &str, program: &Path) -> Result<PathBuf, Verdict> {
     let trouble = |e: std::io::Error| {
         Verdict::Trouble(format!("cannot stage the program: {e}"))
     };
-    let dir = target_dir().join("under-test").join(chapter);
+    let dir = target_dir()
+        .join("under-test")
+        .join(format!("{chapter}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(trouble)?;
     let staged = dir.join(chapter);
@@ -238,8 +240,9 @@ fn run_bounded(
     executable: &Path,
     under_test: &Path,
     sudo: bool,
+    filters: &[&str],
 ) -> Result<Run, Verdict> {
-    let log = target_dir().join("under-test").join(format!(
+    let log = under_test.parent().unwrap_or(under_test).join(format!(
         "{}.log",
         executable.file_name().unwrap_or_default().to_string_lossy()
     ));
@@ -262,6 +265,7 @@ fn run_bounded(
         .arg(TIME_LIMIT_SECS.to_string())
         .arg(executable)
         .args(["--color", "never", "--show-output"])
+        .args(filters)
         .env(nslab_env(), under_test)
         .env("RUST_BACKTRACE", "0")
         .current_dir(repo_root())
@@ -286,22 +290,46 @@ fn nslab_env() -> &'static str {
 
 /// Runs the chapter's tests against `program` and judges them.
 pub fn judge(step: &Step, program: &Path, sudo: bool) -> Verdict {
+    judge_some(step, program, sudo, &[])
+}
+
+/// Like [`judge`], with only the tests whose names contain one of
+/// `filters` (all of them when it is empty).
+pub fn judge_some(
+    step: &Step,
+    program: &Path,
+    sudo: bool,
+    filters: &[&str],
+) -> Verdict {
     if step.needs_root && !is_root() && !sudo {
         return Verdict::NeedsRoot;
     }
-    let executables = match chapter_tests(step.chapter) {
-        Ok(e) => e,
-        Err(verdict) => return verdict,
-    };
     let staged = match stage(step.chapter, program) {
         Ok(s) => s,
+        Err(verdict) => return verdict,
+    };
+    let verdict = judge_staged(step, &staged, sudo, filters);
+    if let Some(dir) = staged.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    verdict
+}
+
+fn judge_staged(
+    step: &Step,
+    staged: &Path,
+    sudo: bool,
+    filters: &[&str],
+) -> Verdict {
+    let executables = match chapter_tests(step.chapter) {
+        Ok(e) => e,
         Err(verdict) => return verdict,
     };
     let mut claims = 0;
     let mut failed = Vec::new();
     let mut skipped = Vec::new();
     for executable in &executables {
-        let run = match run_bounded(executable, &staged, sudo) {
+        let run = match run_bounded(executable, staged, sudo, filters) {
             Ok(run) => run,
             Err(verdict) => return verdict,
         };
@@ -324,7 +352,7 @@ pub fn judge(step: &Step, program: &Path, sudo: bool) -> Verdict {
             failed.push((name, plain(&message)));
         }
         skipped.extend(report.skipped);
-        if report.results.is_empty() {
+        if report.results.is_empty() && filters.is_empty() {
             return Verdict::Trouble(format!(
                 "the tests did not run:\n{}",
                 run.output.lines().take(20).collect::<Vec<_>>().join("\n")

@@ -159,6 +159,16 @@ pub fn state(step: &Step, progress: &Progress) -> State {
 /// `[workspace]` of its own so that the repository's workspace (its
 /// `cargo test --workspace`, its clippy) never includes it.
 pub fn manifest(step: &Step) -> std::io::Result<String> {
+    manifest_named(step, step.chapter, true)
+}
+
+/// The manifest of a crate of `step` named `name`, a workspace of its
+/// own or not.
+pub fn manifest_named(
+    step: &Step,
+    name: &str,
+    own_workspace: bool,
+) -> std::io::Result<String> {
     let root = repo_root();
     let workspace = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let chapter =
@@ -196,7 +206,7 @@ pub fn manifest(step: &Step) -> std::io::Result<String> {
          [package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
          publish = false\n\n[dependencies]\n",
         step.short(),
-        step.chapter
+        name
     );
     for line in section(&chapter, "[dependencies]") {
         let (name, value) = line.split_once('=').unwrap_or((&line, ""));
@@ -231,7 +241,9 @@ pub fn manifest(step: &Step) -> std::io::Result<String> {
         parts.append(&mut own);
         out.push_str(&format!("{name} = {{ {} }}\n", parts.join(", ")));
     }
-    out.push_str("\n[workspace]\n");
+    if own_workspace {
+        out.push_str("\n[workspace]\n");
+    }
     Ok(out)
 }
 
@@ -241,6 +253,17 @@ pub fn lay_out(step: &Step, main: Option<&str>) -> std::io::Result<()> {
     let dir = step_dir(step);
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(dir.join("Cargo.toml"), manifest(step)?)?;
+    lay_out_sources(step, &dir, main)
+}
+
+/// Writes `main` (if given) into `dir/src` with the chapter's other
+/// source files, and `dir/Cargo.lock` from the workspace's.
+pub fn lay_out_sources(
+    step: &Step,
+    dir: &Path,
+    main: Option<&str>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir.join("src"))?;
     let lock = repo_root().join("Cargo.lock");
     if lock.exists() && !dir.join("Cargo.lock").exists() {
         std::fs::copy(lock, dir.join("Cargo.lock"))?;
