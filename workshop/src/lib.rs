@@ -14,6 +14,46 @@ pub mod steps;
 
 use steps::{STEPS, Step};
 
+/// The commands of `cargo workshop`, each with its options, and whether
+/// it takes a step (`Some(true)`: it must; `Some(false)`: it may).
+pub const COMMANDS: [(&str, &[&str], Option<bool>); 7] = [
+    ("help", &[], None),
+    ("start", &[], Some(true)),
+    ("check", &["--sudo"], Some(false)),
+    ("watch", &["--manual", "--sudo"], Some(false)),
+    ("hint", &[], Some(true)),
+    ("solution", &["--give-up"], Some(true)),
+    ("reset", &[], Some(true)),
+];
+
+/// Why `cargo workshop ARGS` would be refused, if it would.
+pub fn refusal(args: &[&str]) -> Option<String> {
+    let words: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let (command, rest) = words.split_first()?;
+    let Some((_, options, takes)) =
+        COMMANDS.iter().find(|(name, _, _)| name == command)
+    else {
+        return Some(format!("unknown command '{command}'"));
+    };
+    if let Some(option) = args
+        .iter()
+        .find(|a| a.starts_with("--") && !options.contains(a))
+    {
+        return Some(format!("{command}: unknown option '{option}'"));
+    }
+    match (takes, rest) {
+        (None, []) | (Some(false), []) | (Some(true | false), [_]) => {}
+        _ => return Some(format!("{command}: wrong number of arguments")),
+    }
+    rest.first()
+        .filter(|step| steps::find(step).is_none())
+        .map(|step| format!("no step '{step}'"))
+}
+
 /// The repository's root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

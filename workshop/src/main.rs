@@ -30,6 +30,14 @@ fn main() -> ExitCode {
         .map(String::as_str)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if let Some(why) =
+        workshop::refusal(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    {
+        eprintln!(
+            "workshop: {why}\nhint: `cargo workshop help` shows the commands"
+        );
+        return ExitCode::FAILURE;
+    }
     let result = match words.as_slice() {
         [] => list(),
         ["help"] => {
