@@ -292,7 +292,7 @@ pub fn manifest_named(
 pub fn lay_out(step: &Step, main: Option<&str>) -> std::io::Result<()> {
     let dir = step_dir(step);
     std::fs::create_dir_all(dir.join("src"))?;
-    std::fs::write(dir.join("Cargo.toml"), manifest(step)?)?;
+    write_if_changed(&dir.join("Cargo.toml"), manifest(step)?.as_bytes())?;
     lay_out_sources(step, &dir, main)
 }
 
@@ -312,9 +312,9 @@ pub fn lay_out_sources(
     {
         let entry = entry?;
         if entry.file_name() != "main.rs" {
-            std::fs::copy(
-                entry.path(),
-                dir.join("src").join(entry.file_name()),
+            write_if_changed(
+                &dir.join("src").join(entry.file_name()),
+                &std::fs::read(entry.path())?,
             )?;
         }
     }
@@ -322,4 +322,13 @@ pub fn lay_out_sources(
         std::fs::write(dir.join("src/main.rs"), main)?;
     }
     Ok(())
+}
+
+/// Writes `path` only when its content differs: a check refreshes the
+/// chapter's files, and `watch` must not see that as a save.
+fn write_if_changed(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).ok().as_deref() == Some(content) {
+        return Ok(());
+    }
+    std::fs::write(path, content)
 }

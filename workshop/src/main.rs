@@ -431,6 +431,7 @@ fn watch(step: &'static Step, manual: bool, sudo: bool) -> Outcome {
             move |event: notify::Result<notify::Event>| {
                 if let Ok(event) = event
                     && (event.kind.is_modify() || event.kind.is_create())
+                    && event.paths.iter().any(|p| p.ends_with("main.rs"))
                 {
                     let _ = sender.send(());
                 }
