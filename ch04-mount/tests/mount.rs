@@ -63,9 +63,14 @@ fn ps_sees_only_the_shell_and_ps() {
 }
 
 /// Runs `script` in a scratch mount namespace whose `/` is shared, like
-/// a systemd host's; returns what it printed.
+/// a systemd host's; returns what it printed. The copy is made private
+/// first, so that it shares nothing with the caller's mounts (on a
+/// systemd host they are shared too, and a leak would reach them), then
+/// shared: its own peer group.
 fn on_a_shared_root(script: &str) -> String {
-    let line = format!("mount --make-rshared / && {script}");
+    let line = format!(
+        "mount --make-rprivate / && mount --make-rshared / && {script}"
+    );
     let out = nslab_testkit::assert_cmd::Command::new("unshare")
         .args(["--mount", "--propagation", "unchanged", "sh", "-c", &line])
         .env("CH04", bin("ch04-mount"))
