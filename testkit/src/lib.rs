@@ -338,6 +338,13 @@ pub struct HostSnapshot {
 
 impl HostSnapshot {
     pub fn take() -> Self {
+        assert!(
+            std::path::Path::new("/proc/self/mountinfo").exists(),
+            "the host's /proc is covered by the proc of another PID \
+             namespace (/proc/self is gone): a `mount -t proc` inside \
+             reached the host; is / made private (MS_REC | MS_PRIVATE) \
+             before anything is mounted?"
+        );
         let read = |path: &str| {
             std::fs::read_to_string(path)
                 .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
