@@ -108,15 +108,19 @@ fn mistaken(mistake: &Mistake) -> String {
 }
 
 /// The variants' workspace, built once: `blank-chNN-…` packages (each
-/// step's blank) and `chNN-…` packages (each step's mistake). Returns
-/// cargo's messages.
+/// step's blank) and `mistake-chNN-…` packages (each step's mistake).
+/// It is built into the workspace's own `target/`, with the workspace's
+/// features of each dependency (a member that asks for them all) and
+/// its profile, so that `nslab`, `nix` and the rest are already built by
+/// `cargo test --workspace`: only the variants themselves compile.
+/// Returns cargo's messages.
 fn built() -> &'static str {
     static BUILT: OnceLock<String> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let dir = repo_root().join("target/workshop-ci/variants");
+        let root = repo_root();
+        let dir = root.join("target/workshop-ci/variants");
         let mut members = Vec::new();
-        for step in &STEPS {
-            let name = format!("blank-{}", step.chapter);
+        let mut add = |name: String, step: &Step, main: &str| {
             let package = dir.join(&name);
             std::fs::create_dir_all(&package).unwrap();
             std::fs::write(
@@ -124,59 +128,110 @@ fn built() -> &'static str {
                 workshop::manifest_named(step, &name, false).unwrap(),
             )
             .unwrap();
-            workshop::lay_out_sources(step, &package, Some(&blank(step)))
-                .unwrap();
+            workshop::lay_out_sources(step, &package, Some(main)).unwrap();
             members.push(name);
+        };
+        for step in &STEPS {
+            add(format!("blank-{}", step.chapter), step, &blank(step));
         }
         for mistake in &MISTAKES {
             let step = find(mistake.step).unwrap();
-            let package = dir.join(step.chapter);
-            std::fs::create_dir_all(&package).unwrap();
-            std::fs::write(
-                package.join("Cargo.toml"),
-                workshop::manifest_named(step, step.chapter, false).unwrap(),
-            )
-            .unwrap();
-            workshop::lay_out_sources(step, &package, Some(&mistaken(mistake)))
-                .unwrap();
-            members.push(step.chapter.to_string());
+            add(format!("mistake-{}", step.chapter), step, &mistaken(mistake));
         }
-        let list: Vec<String> =
-            members.iter().map(|m| format!("{m:?}")).collect();
+        // The features the workspace's members turn on, per dependency.
+        let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let mut features: std::collections::BTreeMap<String, Vec<String>> =
+            Default::default();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let manifest = entry.unwrap().path().join("Cargo.toml");
+            for line in std::fs::read_to_string(manifest).unwrap_or_default().lines() {
+                let Some((name, rest)) = line.split_once(" = {") else { continue };
+                if !rest.contains("workspace = true") || name.starts_with('[') {
+                    continue;
+                }
+                let list = rest.split_once("features = [").map(|(_, l)| l);
+                let list = list.and_then(|l| l.split_once(']')).map(|(l, _)| l);
+                let wanted = features.entry(name.trim().to_string()).or_default();
+                for feature in list.unwrap_or("").split(',') {
+                    let feature = feature.trim().to_string();
+                    if !feature.is_empty() && !wanted.contains(&feature) {
+                        wanted.push(feature);
+                    }
+                }
+            }
+        }
+        let same = dir.join("same-features");
+        std::fs::create_dir_all(same.join("src")).unwrap();
+        std::fs::write(same.join("src/lib.rs"), "").unwrap();
+        let mut manifest = String::from(
+            "[package]\nname = \"same-features\"\nversion = \"0.1.0\"\n\
+             edition = \"2024\"\npublish = false\n\n[dependencies]\n",
+        );
+        for (name, wanted) in &features {
+            if ["nix", "libc", "anyhow"].contains(&name.as_str()) {
+                let list: Vec<String> = wanted.iter().map(|f| format!("{f}")).collect();
+                manifest.push_str(&format!(
+                    "{name} = {{ workspace = true, features = [{}] }}\n",
+                    list.join(", ")
+                ));
+            }
+        }
+        std::fs::write(same.join("Cargo.toml"), manifest).unwrap();
+        members.push("same-features".into());
+        // The workspace's dependencies and profile, as they are.
+        let section = |title: &str| -> String {
+            workspace
+                .split_once(title)
+                .map(|(_, rest)| rest.split("\n[").next().unwrap_or(""))
+                .map(|body| format!("{title}{body}\n"))
+                .unwrap_or_default()
+        };
+        // `nslab` is reached through a link beside the variants: cargo
+        // names a path package by its place in the workspace, so at
+        // `nslab` it is the workspace's own build of it, not another.
+        let link = dir.join("nslab");
+        if !link.exists() {
+            std::os::unix::fs::symlink(root.join("nslab"), &link).unwrap();
+        }
+        for member in &members {
+            let manifest = dir.join(member).join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let text = text.replace(
+                &format!("{:?}", root.join("nslab").display().to_string()),
+                "\"../nslab\"",
+            );
+            std::fs::write(&manifest, text).unwrap();
+        }
+        let dependencies = section("[workspace.dependencies]");
+        let list: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
         std::fs::write(
             dir.join("Cargo.toml"),
             format!(
-                "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
-                list.join(", ")
+                "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{}{dependencies}\n{}{}{}",
+                list.join(", "),
+                section("[workspace.package]"),
+                section("[workspace.lints.rust]"),
+                section("[workspace.lints.clippy]"),
+                section("[profile.dev]")
             ),
         )
         .unwrap();
-        let lock = repo_root().join("Cargo.lock");
-        if !dir.join("Cargo.lock").exists() {
-            std::fs::copy(lock, dir.join("Cargo.lock")).unwrap();
-        }
-        let out = Command::new(
-            std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
-        )
-        .current_dir(repo_root())
-        .args([
-            "build",
-            "--keep-going",
-            "--message-format=short",
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", repo_root().join("target/workshop-ci"))
-        .output()
-        .expect("cannot run cargo");
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&root)
+            .args(["build", "--keep-going", "--message-format=short", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .output()
+            .expect("cannot run cargo");
         String::from_utf8_lossy(&out.stderr).into_owned()
     })
 }
 
 fn mistake_binary(step: &Step) -> PathBuf {
     repo_root()
-        .join("target/workshop-ci/debug")
-        .join(step.chapter)
+        .join("target/debug")
+        .join(format!("mistake-{}", step.chapter))
 }
 
 #[test]
