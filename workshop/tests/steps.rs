@@ -169,10 +169,9 @@ fn built() -> &'static str {
         );
         for (name, wanted) in &features {
             if ["nix", "libc", "anyhow"].contains(&name.as_str()) {
-                let list: Vec<String> = wanted.iter().map(|f| format!("{f}")).collect();
                 manifest.push_str(&format!(
                     "{name} = {{ workspace = true, features = [{}] }}\n",
-                    list.join(", ")
+                    wanted.join(", ")
                 ));
             }
         }
