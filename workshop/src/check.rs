@@ -257,8 +257,12 @@ fn run_bounded(
         .try_clone()
         .map_err(|e| Verdict::Trouble(e.to_string()))?;
     let mut command = if sudo {
+        // sudo may reset the environment: the variables go on env's
+        // command line.
         let mut c = Command::new("sudo");
-        c.args(["-E", "sh"]);
+        c.arg("env")
+            .arg(format!("{}={}", nslab_env(), under_test.display()))
+            .args(["RUST_BACKTRACE=0", "sh"]);
         c
     } else {
         Command::new("sh")
