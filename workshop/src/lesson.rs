@@ -161,6 +161,9 @@ pub struct Made {
     pub blank: Vec<&'static str>,
     /// The blocks carried from the attendee's previous step.
     pub carried: Vec<&'static str>,
+    /// The blocks that the attendee's previous file lacks (its anchors
+    /// were removed), taken from the reference of the step before.
+    pub missing: Vec<&'static str>,
 }
 
 /// Step `step`'s file: the chapter's `reference` with its new lesson
@@ -176,6 +179,7 @@ pub fn make(
     let blank = new_blocks(reference, previous);
     let mut source = reference.to_string();
     let mut carried = Vec::new();
+    let mut missing = Vec::new();
     for name in lesson_blocks(reference) {
         let text = if blank.contains(&name) {
             let old = block(&source, name).unwrap_or_default();
@@ -184,6 +188,9 @@ pub fn make(
             carried.push(name);
             own
         } else {
+            if mine.is_some() {
+                missing.push(name);
+            }
             match previous.and_then(|p| block(p, name)) {
                 Some(text) => text,
                 None => continue,
@@ -195,6 +202,7 @@ pub fn make(
         source,
         blank,
         carried,
+        missing,
     }
 }
 
@@ -260,6 +268,18 @@ mod tests {
         assert_eq!(made.blank, ["flags"]);
         assert_eq!(made.carried, ["clone", "setup"]);
         assert!(made.source.contains("Ok(()) // mine"));
+        // A block whose anchors the attendee removed: the reference's,
+        // and said so.
+        let unanchored = mine.replace("// ANCHOR: setup\n", "");
+        let made = make(
+            &crate::steps::STEPS[1],
+            &next,
+            Some(SOURCE),
+            Some(&unanchored),
+        );
+        assert_eq!(made.carried, ["clone"]);
+        assert_eq!(made.missing, ["setup"]);
+        assert!(!made.source.contains("// mine"));
         // Without the attendee's file, the reference of the step before.
         let made = make(&crate::steps::STEPS[1], &next, Some(SOURCE), None);
         assert!(made.carried.is_empty());

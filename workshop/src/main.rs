@@ -198,6 +198,13 @@ fn start(step: &'static Step) -> Outcome {
             made.carried.join(", ")
         );
     }
+    if let (Some(p), false) = (previous, made.missing.is_empty()) {
+        println!(
+            "  from the reference {} (your file has no `// ANCHOR:` for them): {}",
+            p.chapter,
+            made.missing.join(", ")
+        );
+    }
     println!(
         "  left to write (each a todo!() with its task): {}",
         made.blank.join(", ")
