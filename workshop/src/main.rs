@@ -241,11 +241,41 @@ fn check(step: &'static Step, sudo: bool) -> Outcome {
 
 /// The verdict in plain words, with the hint where one helps.
 fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
+    // The hint that shares the most words with what failed (a flag's
+    // name, "private", "setgroups"); else the one the attendee is at.
+    let said = match verdict {
+        Verdict::Failed { failed, .. } => failed
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Verdict::DoesNotBuild(errors) => errors.join(" "),
+        _ => String::new(),
+    };
     let hint = || {
-        let seen = progress.hints_seen(step).max(1).min(step.hints.len());
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .filter(|w| w.len() >= 6)
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let failed = words(&said);
+        let seen = progress.hints_seen(step).max(1).min(step.hints.len()) - 1;
+        let best = (0..step.hints.len())
+            .map(|i| {
+                let shared = words(step.hints[i])
+                    .iter()
+                    .filter(|w| failed.contains(w))
+                    .count();
+                (shared, std::cmp::Reverse(i))
+            })
+            .max()
+            .filter(|(shared, _)| *shared > 0)
+            .map(|(_, std::cmp::Reverse(i))| i)
+            .unwrap_or(seen);
         format!(
             "\nhint: {}\n(more: `cargo workshop hint {}`; the page {} in the book)\n",
-            step.hints[seen - 1],
+            step.hints[best],
             step.short(),
             step.chapter
         )
