@@ -114,41 +114,18 @@ pub fn build(step: &Step) -> Result<PathBuf, Verdict> {
 
 /// The chapter's test executables, built by cargo in the workspace's own
 /// `target/` (`--workspace`, so that nothing already built for
-/// `cargo test --workspace` is built again).
+/// `cargo test --workspace` is built again). The six chapters' tests are
+/// built together, once per run of the workshop.
 pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
-    let tests = repo_root().join(chapter).join("tests");
-    let mut names: Vec<String> = std::fs::read_dir(&tests)
-        .map_err(|e| {
-            Verdict::Trouble(format!("cannot list {}: {e}", tests.display()))
-        })?
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".rs").map(String::from)
-        })
-        .collect();
-    names.sort();
-    let mut command = cargo();
-    command.args([
-        "test",
-        "--workspace",
-        "--no-run",
-        "--quiet",
-        "--message-format=json",
-    ]);
-    for name in &names {
-        command.args(["--test", name]);
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<String>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.is_none() {
+        *built = Some(build_chapter_tests()?);
     }
-    let out = command
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| Verdict::Trouble(format!("cannot run cargo: {e}")))?;
-    if !out.status.success() {
-        return Err(Verdict::Trouble(format!(
-            "cannot build the tests of {chapter} (`cargo test --workspace --no-run`)"
-        )));
-    }
+    let messages = built.as_deref().unwrap_or_default();
     let manifest = format!("/{chapter}/Cargo.toml\"");
-    let executables: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
+    let executables: Vec<PathBuf> = messages
         .lines()
         .filter(|line| {
             line.contains(&manifest) && line.contains("\"kind\":[\"test\"]")
@@ -162,6 +139,41 @@ pub fn chapter_tests(chapter: &str) -> Result<Vec<PathBuf>, Verdict> {
         return Err(Verdict::Trouble(format!("no tests found for {chapter}")));
     }
     Ok(executables)
+}
+
+/// Builds the tests of ch01–ch06; cargo's JSON messages.
+fn build_chapter_tests() -> Result<String, Verdict> {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--quiet",
+        "--message-format=json",
+    ]);
+    for step in &crate::steps::STEPS {
+        let tests = repo_root().join(step.chapter).join("tests");
+        let entries = std::fs::read_dir(&tests).map_err(|e| {
+            Verdict::Trouble(format!("cannot list {}: {e}", tests.display()))
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(name) = name.strip_suffix(".rs") {
+                command.args(["--test", name]);
+            }
+        }
+    }
+    let out = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| Verdict::Trouble(format!("cannot run cargo: {e}")))?;
+    if !out.status.success() {
+        return Err(Verdict::Trouble(
+            "cannot build the chapters' tests (`cargo test --workspace --no-run`)"
+                .into(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A directory with the program under test under its chapter's name, and

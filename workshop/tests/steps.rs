@@ -1,6 +1,7 @@
 //! The workshop kept honest, for every step: (a) the blank step fails,
 //! (b) the reference passes (the chapter's own tests, run by
-//! `cargo test --workspace`), (c) the blank step with the reference's
+//! `cargo test --workspace`, and here the claims of (d) through the
+//! check itself), (c) the blank step with the reference's
 //! lesson blocks filled in is the reference, line for line, and (d) a
 //! typical mistake fails the chapter's tests with the message that names
 //! it. All variants are built by one cargo invocation, into one target
@@ -314,13 +315,24 @@ fn c_each_step_leaves_exactly_its_chapters_new_blocks() {
 }
 
 #[test]
-fn d_a_typical_mistake_fails_with_the_message_that_names_it() {
+fn b_d_the_reference_passes_and_a_typical_mistake_fails_naming_it() {
     let messages = built();
     for mistake in &MISTAKES {
         let step = find(mistake.step).unwrap();
         if step.needs_root && !nslab_testkit::have_root(step.chapter) {
             continue;
         }
+        // (b) in the check's own setting: the same claims hold for the
+        // reference, run as an attendee's program is.
+        let reference = repo_root().join("target/debug").join(step.chapter);
+        let verdict =
+            check::judge_some(step, &reference, false, &[mistake.filter]);
+        assert!(
+            matches!(verdict, Verdict::Passed { claims, .. } if claims > 0),
+            "{}: the reference must pass {} under the check: {verdict:?}",
+            step.chapter,
+            mistake.filter
+        );
         let binary = mistake_binary(step);
         assert!(
             binary.exists(),
