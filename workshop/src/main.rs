@@ -332,6 +332,12 @@ fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
                 step.chapter,
                 failed.len()
             );
+            if check::is_root() {
+                text.push_str(
+                    "(Your program ran in scratch mount, UTS and IPC namespaces: \
+                     \"the host\" below is their copy, and your machine is as it was.)\n",
+                );
+            }
             // The chapter's own claims first, then the contract's; one
             // entry per message, with the claims that share it.
             let mut groups: Vec<(String, Vec<String>)> = Vec::new();
