@@ -332,7 +332,7 @@ fn describe(step: &Step, verdict: &Verdict, progress: &Progress) -> String {
                 step.chapter,
                 failed.len()
             );
-            if check::is_root() {
+            if check::is_root() || step.needs_root {
                 text.push_str(
                     "(Your program ran in scratch mount, UTS and IPC namespaces: \
                      \"the host\" below is their copy, and your machine is as it was.)\n",
