@@ -97,18 +97,21 @@ pub const STEPS: [Step; 6] = [
             ),
             (
                 "setup",
-                "make / private (make_root_private), then with --root DIR \
-                 (launch.options().root) pivot_into(DIR)",
+                "first set the propagation of / (set_root_propagation with \
+                 launch.options().propagation), then with --root \
+                 (launch.options().root) pivot_into()",
             ),
             (
                 "private",
-                "mount --make-rprivate /: mount(2) on \"/\" with \
-                 MS_REC | MS_PRIVATE, no source, no type, no data",
+                "mount --make-rprivate / (or what --propagation says): \
+                 mount(2) on \"/\" with mode.flags(), no source, no type, no \
+                 data; nothing when mode.flags() is None",
             ),
             (
                 "pivot_root",
-                "bind DIR onto itself, chdir into it, pivot_root(\".\", \".\"), \
-                 detach the old root (umount2 MNT_DETACH), chdir(\"/\")",
+                "bind DIR (our working directory) onto itself with \
+                 nslab::rootfs::bind_here(), pivot_root(\".\", \".\"), detach \
+                 the old root (umount2 MNT_DETACH), chdir(\"/\")",
             ),
         ],
         hints: &[
@@ -119,11 +122,14 @@ pub const STEPS: [Step; 6] = [
              copy is made private shows up on the host. `setup_child` makes \
              `/` private first, then handles --root.",
             "`mount(None::<&str>, \"/\", None::<&str>, MsFlags::MS_REC | \
-             MsFlags::MS_PRIVATE, None::<&str>)` is `mount --make-rprivate /`.",
-            "pivot_root(2) moves mounts, not directories: bind DIR onto \
-             itself first (`MS_BIND | MS_REC`). With `pivot_root(\".\", \".\")` \
-             the old root lands on top of the new one, and \
-             `umount2(\".\", MntFlags::MNT_DETACH)` takes it away.",
+             MsFlags::MS_PRIVATE, None::<&str>)` is `mount --make-rprivate /`; \
+             `mode.flags()` gives those flags for the default mode, and \
+             None for `--propagation unchanged`.",
+            "pivot_root(2) moves mounts, not directories: DIR must be a \
+             mount, which `nslab::rootfs::bind_here()` makes of the working \
+             directory. With `pivot_root(\".\", \".\")` the old root lands on \
+             top of the new one, and `umount2(\".\", MntFlags::MNT_DETACH)` \
+             takes it away.",
         ],
     },
     Step {

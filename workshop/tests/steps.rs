@@ -67,7 +67,7 @@ const MISTAKES: [Mistake; 6] = [
     Mistake {
         step: "ch04",
         block: "setup",
-        find: "make_root_private()?;",
+        find: "set_root_propagation(launch.options().propagation)?;",
         replace: "",
         filter: "a_mount_inside_does_not_reach_a_shared_host",
         names: "/ was not made private",
