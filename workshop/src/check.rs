@@ -324,11 +324,17 @@ pub fn judge_some(
     if step.needs_root && !is_root() && !sudo {
         return Verdict::NeedsRoot;
     }
+    // Built first: building the tests also builds the chapters that the
+    // stage links to.
+    let executables = match chapter_tests(step.chapter) {
+        Ok(e) => e,
+        Err(verdict) => return verdict,
+    };
     let staged = match stage(step.chapter, program) {
         Ok(s) => s,
         Err(verdict) => return verdict,
     };
-    let verdict = judge_staged(step, &staged, sudo, filters);
+    let verdict = judge_staged(step, &executables, &staged, sudo, filters);
     if let Some(dir) = staged.parent() {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -337,18 +343,15 @@ pub fn judge_some(
 
 fn judge_staged(
     step: &Step,
+    executables: &[PathBuf],
     staged: &Path,
     sudo: bool,
     filters: &[&str],
 ) -> Verdict {
-    let executables = match chapter_tests(step.chapter) {
-        Ok(e) => e,
-        Err(verdict) => return verdict,
-    };
     let mut claims = 0;
     let mut failed = Vec::new();
     let mut skipped = Vec::new();
-    for executable in &executables {
+    for executable in executables {
         let run = match run_bounded(executable, staged, sudo, filters) {
             Ok(run) => run,
             Err(verdict) => return verdict,
