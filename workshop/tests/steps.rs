@@ -224,13 +224,22 @@ fn built() -> &'static str {
             .env("CARGO_TARGET_DIR", root.join("target"))
             .output()
             .expect("cannot run cargo");
+        // Out of target/debug, which a reader may have on PATH.
+        for mistake in &MISTAKES {
+            let step = find(mistake.step).unwrap();
+            let name = format!("mistake-{}", step.chapter);
+            let built = root.join("target/debug").join(&name);
+            if built.exists() {
+                std::fs::rename(&built, mistake_binary(step)).unwrap();
+            }
+        }
         String::from_utf8_lossy(&out.stderr).into_owned()
     })
 }
 
 fn mistake_binary(step: &Step) -> PathBuf {
     repo_root()
-        .join("target/debug")
+        .join("target/workshop-ci")
         .join(format!("mistake-{}", step.chapter))
 }
 
