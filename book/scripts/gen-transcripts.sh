@@ -340,6 +340,8 @@ session_intro() {
     start
     type_line 'ls -l --time-style=+ /proc/$$/ns'
     type_line 'grep . /proc/sys/user/max_*_namespaces'
+    # A time namespace takes in the caller at its execve.
+    type_line 'unshare --time readlink /proc/self/ns/time /proc/self/ns/time_for_children'
     save intro
 }
 
