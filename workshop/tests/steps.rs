@@ -326,43 +326,62 @@ fn c_each_step_leaves_exactly_its_chapters_new_blocks() {
 #[test]
 fn b_d_the_reference_passes_and_a_typical_mistake_fails_naming_it() {
     let messages = built();
-    for mistake in &MISTAKES {
-        let step = find(mistake.step).unwrap();
-        if step.needs_root && !nslab_testkit::have_root(step.chapter) {
-            continue;
-        }
-        // (b) in the check's own setting: the same claims hold for the
-        // reference, run as an attendee's program is.
-        let reference = repo_root().join("target/debug").join(step.chapter);
-        let verdict =
-            check::judge_some(step, &reference, false, &[mistake.filter]);
-        assert!(
-            matches!(verdict, Verdict::Passed { claims, .. } if claims > 0),
+    // Built before the threads start: the runs share one build.
+    check::chapter_tests(STEPS[0].chapter).expect("the chapters' tests build");
+    // The steps side by side (their runs mostly wait), each step's two
+    // runs one after the other (they share a stage).
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = MISTAKES
+            .iter()
+            .map(|mistake| {
+                scope.spawn(move || judge_mistake(mistake, messages))
+            })
+            .collect();
+        runs.into_iter()
+            .filter_map(|run| run.join().unwrap())
+            .collect()
+    });
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// (b) and (d) for one step: what is wrong, if anything.
+fn judge_mistake(mistake: &Mistake, messages: &str) -> Option<String> {
+    let step = find(mistake.step).unwrap();
+    if step.needs_root && !nslab_testkit::have_root(step.chapter) {
+        return None;
+    }
+    // (b) in the check's own setting: the same claims hold for the
+    // reference, run as an attendee's program is.
+    let reference = repo_root().join("target/debug").join(step.chapter);
+    let verdict = check::judge_some(step, &reference, false, &[mistake.filter]);
+    if !matches!(verdict, Verdict::Passed { claims, .. } if claims > 0) {
+        return Some(format!(
             "{}: the reference must pass {} under the check: {verdict:?}",
-            step.chapter,
-            mistake.filter
-        );
-        let binary = mistake_binary(step);
-        assert!(
-            binary.exists(),
+            step.chapter, mistake.filter
+        ));
+    }
+    let binary = mistake_binary(step);
+    if !binary.exists() {
+        return Some(format!(
             "{}'s mistake did not build:\n{messages}",
             step.chapter
-        );
-        let verdict =
-            check::judge_some(step, &binary, false, &[mistake.filter]);
-        let Verdict::Failed { failed, .. } = &verdict else {
-            panic!(
-                "{}: the mistake must fail {}: {verdict:?}",
-                step.chapter, mistake.filter
-            );
-        };
-        assert!(
-            failed
-                .iter()
-                .any(|(_, message)| message.contains(mistake.names)),
-            "{}: the failure must say {:?}: {failed:?}",
-            step.chapter,
-            mistake.names
-        );
+        ));
     }
+    let verdict = check::judge_some(step, &binary, false, &[mistake.filter]);
+    let Verdict::Failed { failed, .. } = &verdict else {
+        return Some(format!(
+            "{}: the mistake must fail {}: {verdict:?}",
+            step.chapter, mistake.filter
+        ));
+    };
+    if !failed
+        .iter()
+        .any(|(_, message)| message.contains(mistake.names))
+    {
+        return Some(format!(
+            "{}: the failure must say {:?}: {failed:?}",
+            step.chapter, mistake.names
+        ));
+    }
+    None
 }
