@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# vm/test-provision.sh: runs vm/provision.sh on a fresh Debian 12 root
+# file system, twice, and checks that its last step, preflight.sh as
+# the course's user, says "ready" both times.
+#
+# Usage, as root:  bash vm/test-provision.sh
+#
+# The root file system comes from debootstrap (Debian's package) once,
+# into a cache outside the repository (NSLAB_ROOTFS_CACHE, default
+# /var/tmp/nslab-debian-bookworm, about 200 MB); every run then works on
+# a throwaway overlay of it, in mount, PID, UTS and IPC namespaces of
+# its own, and leaves the cache and the host as they were. The packages
+# are downloaded by apt from Debian's mirror, the crates by cargo; what
+# provision.sh downloads from https://sh.rustup.rs is replaced by
+# vm/rustup-init-stub.sh (NSLAB_RUSTUP_INIT), which installs this
+# machine's own rustup and toolchain for the user instead.
+#
+# Without root, or without a cached root file system and debootstrap to
+# make one, it says why and exits 0 (skipped), unless
+# NSLAB_REQUIRE_ROOT=1 (CI sets it): then it fails.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+me=vm/test-provision.sh
+cache=${NSLAB_ROOTFS_CACHE:-/var/tmp/nslab-debian-bookworm}
+mirror=${NSLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+skip() {
+    if [ "${NSLAB_REQUIRE_ROOT:-}" = 1 ]; then
+        echo "$me: FAILED: $1 (NSLAB_REQUIRE_ROOT=1)" >&2
+        exit 1
+    fi
+    echo "$me: SKIPPED: $1" >&2
+    exit 0
+}
+fail() {
+    echo "$me: FAILED: $1" >&2
+    exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || skip "debootstrap, chroot and mounts need root"
+if [ ! -x "$cache/rootfs/bin/sh" ]; then
+    command -v debootstrap >/dev/null ||
+        skip "no root file system in $cache and no debootstrap to make one (apt-get install debootstrap)"
+    echo "$me: making $cache/rootfs with debootstrap (once; a few minutes)"
+    rm -rf "$cache/rootfs.new"
+    mkdir -p "$cache"
+    debootstrap --variant=minbase bookworm "$cache/rootfs.new" "$mirror" \
+        >"$cache/debootstrap.log" 2>&1 ||
+        fail "debootstrap failed: see $cache/debootstrap.log"
+    mv "$cache/rootfs.new" "$cache/rootfs"
+fi
+mkdir -p "$cache/apt-archives/partial"
+
+toolchain=$(rustc --print sysroot)
+rustup=$(command -v rustup) || fail "no rustup here, for the stub to install"
+work=$(mktemp -d /var/tmp/nslab-provision.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/upper" "$work/work" "$work/root"
+# The repository as a clone sees it: its last commit.
+git -C "$repo" bundle create "$work/nslab.bundle" HEAD 2>/dev/null
+
+# Inside: an overlay of the cached rootfs, the kernel's file systems,
+# this machine's toolchain for the stub, apt's downloads kept in the
+# cache; then the image's default user, as Lima, Vagrant and WSL make
+# one (without sudo: provision.sh gives it), and provision.sh, twice.
+inside=$(cat <<'INSIDE'
+set -euo pipefail
+root=$work/root
+mount -t overlay overlay -o "lowerdir=$cache/rootfs,upperdir=$work/upper,workdir=$work/work" "$root"
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount --rbind /sys "$root/sys"
+mount -t tmpfs tmpfs "$root/tmp"
+mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
+mkdir -p "$root/opt/nslab-test/toolchain"
+mount --bind "$toolchain" "$root/opt/nslab-test/toolchain"
+mount -o remount,bind,ro "$root/opt/nslab-test/toolchain"
+cp "$rustup" "$root/opt/nslab-test/rustup"
+cp "$repo/vm/rustup-init-stub.sh" "$repo/vm/provision.sh" "$work/nslab.bundle" "$root/opt/nslab-test/"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+hostname nslab-vm
+chroot "$root" useradd --create-home --shell /bin/bash student
+for run in 1 2; do
+    echo "== $me: provision.sh, run $run"
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        NSLAB_USER=student NSLAB_SOURCE=/opt/nslab-test/nslab.bundle \
+        NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh \
+        sh /opt/nslab-test/provision.sh 2>&1 | tee "$work/run$run.log"
+done
+INSIDE
+)
+export work cache toolchain rustup repo me
+unshare --mount --propagation private --pid --fork --uts --ipc bash -c "$inside" ||
+    fail "provision.sh failed (above)"
+
+for run in 1 2; do
+    last=$(tail -n 1 "$work/run$run.log")
+    [ "$last" = "nslab preflight: ready, every chapter and the tests can run here" ] ||
+        fail "run $run: preflight.sh did not end with ready: $last"
+done
+grep -q "has cargo already" "$work/run2.log" ||
+    fail "run 2 installed Rust again"
+grep -q "is a clone already" "$work/run2.log" ||
+    fail "run 2 cloned again"
+echo "$me: provision.sh made a fresh Debian 12 ready, twice, for a user with sudo and Rust of their own"
