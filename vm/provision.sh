@@ -104,7 +104,7 @@ if [ -e "$clone/.git" ]; then
 else
     # A checkout shared from the host may belong to another UID than the
     # user's: git refuses to read it unless told that it is safe.
-    as_user "git -c safe.directory='*' clone --quiet '$source' '$clone'"
+    as_user "git -c safe.directory='*' -c advice.detachedHead=false clone --quiet '$source' '$clone'"
     echo "cloned $source"
 fi
 

@@ -61,7 +61,7 @@ git -C "$repo" bundle create "$work/nslab.bundle" HEAD 2>/dev/null
 
 # Inside: an overlay of the cached rootfs, the kernel's file systems,
 # this machine's toolchain for the stub, apt's downloads kept in the
-# cache; then the image's default user, as Lima, Vagrant and WSL make
+# cache, this machine's DNS and CAs; then the image's default user, as Lima, Vagrant and WSL make
 # one (without sudo: provision.sh gives it), and provision.sh, twice.
 inside=$(cat <<'INSIDE'
 set -euo pipefail
@@ -78,14 +78,29 @@ mount -o remount,bind,ro "$root/opt/nslab-test/toolchain"
 cp "$rustup" "$root/opt/nslab-test/rustup"
 cp "$repo/vm/rustup-init-stub.sh" "$repo/vm/provision.sh" "$work/nslab.bundle" "$root/opt/nslab-test/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# This machine's own certificate authorities, which a network that
+# inspects TLS needs in any machine on it (ca-certificates, installed
+# by provision.sh, adds them to the system's list).
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 hostname nslab-vm
-chroot "$root" useradd --create-home --shell /bin/bash student
+# Into it with pivot_root, as a VM's own root, not with chroot: the
+# kernel refuses an ordinary user a new user namespace in a chroot, and
+# preflight.sh checks that the user may create one.
+cd "$root"
+mkdir -p .oldroot
+pivot_root . .oldroot
+umount -l /.oldroot
+rmdir /.oldroot
+useradd --create-home --shell /bin/bash student
 for run in 1 2; do
     echo "== $me: provision.sh, run $run"
-    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         NSLAB_USER=student NSLAB_SOURCE=/opt/nslab-test/nslab.bundle \
         NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh \
-        sh /opt/nslab-test/provision.sh 2>&1 | tee "$work/run$run.log"
+        sh /opt/nslab-test/provision.sh 2>&1 | tee "/opt/nslab-test/run$run.log"
 done
 INSIDE
 )
@@ -93,13 +108,15 @@ export work cache toolchain rustup repo me
 unshare --mount --propagation private --pid --fork --uts --ipc bash -c "$inside" ||
     fail "provision.sh failed (above)"
 
+# The logs, in the overlay's upper layer now that the namespaces ended.
+logs=$work/upper/opt/nslab-test
 for run in 1 2; do
-    last=$(tail -n 1 "$work/run$run.log")
+    last=$(tail -n 1 "$logs/run$run.log")
     [ "$last" = "nslab preflight: ready, every chapter and the tests can run here" ] ||
         fail "run $run: preflight.sh did not end with ready: $last"
 done
-grep -q "has cargo already" "$work/run2.log" ||
+grep -q "has cargo already" "$logs/run2.log" ||
     fail "run 2 installed Rust again"
-grep -q "is a clone already" "$work/run2.log" ||
+grep -q "is a clone already" "$logs/run2.log" ||
     fail "run 2 cloned again"
 echo "$me: provision.sh made a fresh Debian 12 ready, twice, for a user with sudo and Rust of their own"
