@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vm/test-provision.sh: runs vm/provision.sh on a fresh Debian 12 root
-# file system, twice, and checks that its last step, preflight.sh as
-# the course's user, says "ready" both times.
+# file system, three times, as vm/lima.yaml, the WSL2 recipe and
+# vm/Vagrantfile run it, and checks that its last step, preflight.sh as
+# the course's user, says "ready" every time.
 #
 # Usage, as root:  bash vm/test-provision.sh
 #
@@ -56,7 +57,8 @@ rustup=$(command -v rustup) || fail "no rustup here, for the stub to install"
 work=$(mktemp -d /var/tmp/nslab-provision.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/upper" "$work/work" "$work/root"
-# The repository as a clone sees it: its last commit.
+# The repository as a clone sees it: its last commit (commit a change
+# to vm/ before testing it).
 git -C "$repo" bundle create "$work/nslab.bundle" HEAD 2>/dev/null
 
 # Inside: an overlay of the cached rootfs, the kernel's file systems,
@@ -76,8 +78,23 @@ mkdir -p "$root/opt/nslab-test/toolchain"
 mount --bind "$toolchain" "$root/opt/nslab-test/toolchain"
 mount -o remount,bind,ro "$root/opt/nslab-test/toolchain"
 cp "$rustup" "$root/opt/nslab-test/rustup"
-cp "$repo/vm/rustup-init-stub.sh" "$repo/vm/provision.sh" "$work/nslab.bundle" "$root/opt/nslab-test/"
+cp "$repo/vm/rustup-init-stub.sh" "$root/opt/nslab-test/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The checkout, as Lima shares it from the Mac and WSL2 from Windows'
+# drive, and as Vagrant copies it to /vagrant.
+git clone --quiet "$work/nslab.bundle" "$root/opt/nslab-test/checkout"
+cp -a "$root/opt/nslab-test/checkout" "$root/vagrant"
+# vm/lima.yaml's provisioning script, with Lima's variables filled in.
+awk 'go { sub(/^    /, ""); print } /^  script: [|]$/ { go = 1 }' "$repo/vm/lima.yaml" |
+    sed -e 's|{{.Param.NSLAB_SOURCE}}|/opt/nslab-test/checkout|g' -e 's|{{.User}}|student|g' \
+        >"$root/opt/nslab-test/lima.sh"
+if grep -q '{{' "$root/opt/nslab-test/lima.sh"; then
+    echo "$me: vm/lima.yaml uses a variable this test does not fill in" >&2
+    exit 1
+fi
+# The Vagrantfile's inline provisioner.
+sed -n 's/^ *inline: "\(.*\)"$/\1/p' "$repo/vm/Vagrantfile" >"$root/opt/nslab-test/vagrant.sh"
+[ -s "$root/opt/nslab-test/vagrant.sh" ] || { echo "$me: no inline provisioner in vm/Vagrantfile" >&2; exit 1; }
 # This machine's own certificate authorities, which a network that
 # inspects TLS needs in any machine on it (ca-certificates, installed
 # by provision.sh, adds them to the system's list).
@@ -94,14 +111,25 @@ mkdir -p .oldroot
 pivot_root . .oldroot
 umount -l /.oldroot
 rmdir /.oldroot
+# The users that the VM images make: Lima's (your name, here student)
+# and Vagrant's, both without sudo, which provision.sh gives them.
 useradd --create-home --shell /bin/bash student
-for run in 1 2; do
-    echo "== $me: provision.sh, run $run"
+useradd --create-home --shell /bin/bash vagrant
+run() {
+    echo "== $me: run $1: $2"
     /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        NSLAB_USER=student NSLAB_SOURCE=/opt/nslab-test/nslab.bundle \
         NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh \
-        sh /opt/nslab-test/provision.sh 2>&1 | tee "/opt/nslab-test/run$run.log"
-done
+        sh -c "$2" 2>&1 | tee "/opt/nslab-test/run$1.log"
+}
+# 1: Lima's provisioning script, as vm/lima.yaml has it, for student,
+# with the checkout where the Mac's home directory would be shared.
+run 1 "sh /opt/nslab-test/lima.sh"
+# 2: the WSL2 recipe, typed by student with sudo, on a machine that
+# provision.sh has made ready already: it must leave it as it is.
+run 2 "su - student -c 'sudo NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh NSLAB_SOURCE=/opt/nslab-test/checkout sh /opt/nslab-test/checkout/vm/provision.sh'"
+# 3: the Vagrantfile's provisioner, for vagrant, with the checkout
+# copied to /vagrant.
+run 3 "$(cat /opt/nslab-test/vagrant.sh)"
 INSIDE
 )
 export work cache toolchain rustup repo me
@@ -110,7 +138,7 @@ unshare --mount --propagation private --pid --fork --uts --ipc bash -c "$inside"
 
 # The logs, in the overlay's upper layer now that the namespaces ended.
 logs=$work/upper/opt/nslab-test
-for run in 1 2; do
+for run in 1 2 3; do
     last=$(tail -n 1 "$logs/run$run.log")
     [ "$last" = "nslab preflight: ready, every chapter and the tests can run here" ] ||
         fail "run $run: preflight.sh did not end with ready: $last"
@@ -119,4 +147,6 @@ grep -q "has cargo already" "$logs/run2.log" ||
     fail "run 2 installed Rust again"
 grep -q "is a clone already" "$logs/run2.log" ||
     fail "run 2 cloned again"
-echo "$me: provision.sh made a fresh Debian 12 ready, twice, for a user with sudo and Rust of their own"
+grep -q "preflight.sh as vagrant" "$logs/run3.log" ||
+    fail "run 3 provisioned another user than vagrant"
+echo "$me: Lima's script, the WSL2 line and the Vagrantfile's provisioner each left a fresh Debian 12 ready (preflight.sh: ready)"
