@@ -103,8 +103,14 @@ if [ -e "$clone/.git" ]; then
     echo "$clone is a clone already: left as it is"
 else
     # A checkout shared from the host may belong to another UID than the
-    # user's: git refuses to read it unless told that it is safe.
-    as_user "git -c safe.directory='*' -c advice.detachedHead=false clone --quiet '$source' '$clone'"
+    # user's: git refuses to read it unless told that it is safe, which
+    # only a global setting can say (git 2.39 ignores `-c`); this one
+    # holds for the clone only.
+    safe=$(mktemp)
+    printf '[safe]\n\tdirectory = *\n[advice]\n\tdetachedHead = false\n' >"$safe"
+    chmod 0644 "$safe"
+    as_user "GIT_CONFIG_GLOBAL='$safe' git clone --quiet '$source' '$clone'"
+    rm -f "$safe"
     echo "cloned $source"
 fi
 
