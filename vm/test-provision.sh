@@ -2,7 +2,8 @@
 # vm/test-provision.sh: runs vm/provision.sh on a fresh Debian 12 root
 # file system, three times, as vm/lima.yaml, the WSL2 recipe and
 # vm/Vagrantfile run it, and checks that its last step, preflight.sh as
-# the course's user, says "ready" every time.
+# the course's user, says "ready" every time; then builds chapter 1
+# there without network and runs it.
 #
 # Usage, as root:  bash vm/test-provision.sh
 #
@@ -130,6 +131,9 @@ run 2 "su - student -c 'sudo NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.
 # 3: the Vagrantfile's provisioner, for vagrant, with the checkout
 # copied to /vagrant.
 run 3 "$(cat /opt/nslab-test/vagrant.sh)"
+# 4: the machine is ready for chapter 1: student builds it offline (the
+# crates were fetched) and runs it with sudo.
+run 4 "su - student -c 'cd nslab && cargo build --offline --quiet -p ch01-uts && sudo target/debug/ch01-uts -- sh -c \"hostname bash; hostname\"'"
 INSIDE
 )
 export work cache toolchain rustup repo me
@@ -149,4 +153,6 @@ grep -q "is a clone already" "$logs/run2.log" ||
     fail "run 2 cloned again"
 grep -q "preflight.sh as vagrant" "$logs/run3.log" ||
     fail "run 3 provisioned another user than vagrant"
-echo "$me: Lima's script, the WSL2 line and the Vagrantfile's provisioner each left a fresh Debian 12 ready (preflight.sh: ready)"
+[ "$(tail -n 1 "$logs/run4.log")" = bash ] ||
+    fail "run 4: ch01-uts, built offline by student, did not print bash"
+echo "$me: Lima's script, the WSL2 line and the Vagrantfile's provisioner each left a fresh Debian 12 ready (preflight.sh: ready), where chapter 1 builds offline and runs"
