@@ -74,10 +74,12 @@ elif su - "$user" -s /bin/sh -c 'sudo -n true' 2>/dev/null; then
     echo "$user has sudo already"
 else
     # The attendee's own VM: root without a password, as Lima and
-    # Vagrant give their users.
-    printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user" >/etc/sudoers.d/nslab
-    chmod 0440 /etc/sudoers.d/nslab
-    echo "wrote /etc/sudoers.d/nslab: $user may sudo without a password"
+    # Vagrant give their users. One file per user (sudo skips a name
+    # with a dot in it, so a dot becomes _).
+    rule=/etc/sudoers.d/nslab-$(printf '%s' "$user" | tr -c 'A-Za-z0-9_-' _)
+    printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user" >"$rule"
+    chmod 0440 "$rule"
+    echo "wrote $rule: $user may sudo without a password"
 fi
 
 say "3/6 Rust for $user (rustup: stable, minimal, with rustfmt and clippy)"

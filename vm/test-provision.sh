@@ -104,6 +104,7 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
 fi
 hostname nslab-vm
+echo "127.0.1.1 nslab-vm" >>"$root/etc/hosts"
 # Into it with pivot_root, as a VM's own root, not with chroot: the
 # kernel refuses an ordinary user a new user namespace in a chroot, and
 # preflight.sh checks that the user may create one.
