@@ -169,7 +169,7 @@ look() {
 }
 
 # A prompt ends the cursor's line; after ^C it may follow other text.
-prompt_re='(^|[^ ])(host#|user\$|[a-z]+@[^ ]+:[^ ]*[#$])$'
+prompt_re='(^|[^ ])(host#|stand-in#|user\$|[a-z]+@[^ ]+:[^ ]*[#$])$'
 
 # Waits until the visible screen differs from $1, shows a prompt at the
 # cursor, and reads the same twice in a row (all of it drawn).
@@ -451,6 +451,37 @@ session_ch04_root() {
     save ch04-root
 }
 
+session_ch04_propagation() {
+    make_rootfs
+    start
+    # A stand-in for a systemd host: a mount namespace of its own (cut
+    # off from the real host first), whose whole tree is then shared.
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --make-rshared /; findmnt -o TARGET,PROPAGATION /'
+    type_line 'ch04-mount -- findmnt -o TARGET,PROPAGATION /'
+    type_line 'ch04-mount --propagation slave -- findmnt -o TARGET,PROPAGATION /'
+    # Slave: what the host mounts arrives, what we mount stays here.
+    type_line 'export HOST_SHELL=$$'
+    type_line 'ch04-mount --propagation slave'
+    type_line 'nsenter -t "$HOST_SHELL" -m mount -t tmpfs from-host /mnt'
+    type_line 'findmnt -o TARGET,SOURCE,PROPAGATION /mnt'
+    type_line "awk '\$5 == \"/mnt\" {print \$5, \$7}' /proc/self/mountinfo"
+    type_line 'mount -t tmpfs from-inside /srv'
+    type_line 'exit'
+    type_line "findmnt /srv || echo 'nothing came back'"
+    type_line "awk '\$5 == \"/mnt\" {print \$5, \$7}' /proc/self/mountinfo"
+    type_line 'umount /mnt'
+    # Shared: both ways, a peer of the host's tree.
+    type_line "ch04-mount --propagation shared -- mount -t tmpfs from-inside /srv"
+    type_line 'findmnt -o TARGET,SOURCE /srv; umount /srv'
+    # pivot_root(2) refuses a shared mount.
+    type_line 'ch04-mount --propagation shared --root rootfs'
+    # The kernel's own answer, through util-linux's pivot_root.
+    type_line "unshare --mount --propagation shared sh -c 'mount --bind rootfs rootfs && cd rootfs && pivot_root . .'"
+    type_line 'exit'
+    save ch04-propagation
+}
+
 session_ch05() {
     start
     type_line 'id'
@@ -698,6 +729,7 @@ run ch03-pid ch03
 run ch03-pid ch03_signals
 run ch04-mount ch04
 run ch04-mount ch04_root
+run ch04-mount ch04_propagation
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch06-net ch06
