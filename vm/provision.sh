@@ -64,7 +64,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     bash hostname util-linux mount procps iproute2 iputils-ping \
-    busybox-static tmux python3 bsdutils diffutils gcc libc6-dev \
+    busybox-static tmux python3 bsdutils strace diffutils gcc libc6-dev \
     git curl ca-certificates sudo >/dev/null
 
 say "2/6 sudo for $user"
