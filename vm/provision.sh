@@ -60,12 +60,25 @@ as_user() {
 }
 
 say "1/6 packages: the course's tools (the README's apt line), git, curl, sudo"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    bash hostname util-linux mount procps iproute2 iputils-ping \
-    busybox-static tmux python3 bsdutils strace diffutils gcc libc6-dev \
-    git curl ca-certificates sudo >/dev/null
+packages="bash hostname util-linux mount procps iproute2 iputils-ping
+    busybox-static tmux python3 bsdutils strace diffutils gcc libc6-dev
+    git curl ca-certificates sudo"
+# Only what is missing: a second run, or a VM started again where there
+# is no network, has nothing to install and needs no network.
+missing=
+for package in $packages; do
+    dpkg-query -W -f '${Status}' "$package" 2>/dev/null |
+        grep -q ' ok installed$' || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086 # one word per package
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+    echo "all installed already"
+fi
 
 say "2/6 sudo for $user"
 if [ "$user" = root ]; then
@@ -117,7 +130,8 @@ else
 fi
 
 say "5/6 the crates, so that the first build needs no network"
-as_user "cd '$clone' && cargo fetch --quiet"
+# Offline first: when they are all there, no network is needed.
+as_user "cd '$clone' && { cargo fetch --offline --quiet 2>/dev/null || cargo fetch --quiet; }"
 
 say "6/6 preflight.sh as $user"
 as_user "cd '$clone' && sh preflight.sh"

@@ -127,8 +127,9 @@ run() {
 # with the checkout where the Mac's home directory would be shared.
 run 1 "sh /opt/nslab-test/lima.sh"
 # 2: the WSL2 recipe, typed by student with sudo, on a machine that
-# provision.sh has made ready already: it must leave it as it is.
-run 2 "su - student -c 'sudo NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh NSLAB_SOURCE=/opt/nslab-test/checkout sh /opt/nslab-test/checkout/vm/provision.sh'"
+# provision.sh has made ready already, and with no network (a network
+# namespace of its own): it must leave the machine as it is.
+run 2 "unshare --net su - student -c 'sudo NSLAB_RUSTUP_INIT=/opt/nslab-test/rustup-init-stub.sh NSLAB_SOURCE=/opt/nslab-test/checkout sh /opt/nslab-test/checkout/vm/provision.sh'"
 # 3: the Vagrantfile's provisioner, for vagrant, with the checkout
 # copied to /vagrant.
 run 3 "$(cat /opt/nslab-test/vagrant.sh)"
@@ -148,6 +149,8 @@ for run in 1 2 3; do
     [ "$last" = "nslab preflight: ready, every chapter and the tests can run here" ] ||
         fail "run $run: preflight.sh did not end with ready: $last"
 done
+grep -q "all installed already" "$logs/run2.log" ||
+    fail "run 2 installed packages again"
 grep -q "has cargo already" "$logs/run2.log" ||
     fail "run 2 installed Rust again"
 grep -q "is a clone already" "$logs/run2.log" ||

@@ -32,29 +32,15 @@ fn readme_packages() -> Vec<String> {
     words.split_off(2)
 }
 
-/// The packages of provision.sh's `apt-get install` command.
+/// The packages of provision.sh's list, `packages="..."`, which may
+/// go on over several lines.
 fn provision_packages() -> Vec<String> {
     let script = read("vm/provision.sh");
-    let mut words = Vec::new();
-    let lines = script
-        .lines()
-        .skip_while(|line| !line.trim_start().starts_with("apt-get install"));
-    for line in lines {
-        words.extend(
-            line.split_whitespace()
-                .filter(|w| !w.starts_with('-') && *w != "\\")
-                .take_while(|w| !w.starts_with('>'))
-                .map(String::from),
-        );
-        if !line.ends_with('\\') {
-            break;
-        }
-    }
-    assert!(
-        words.len() > 2,
-        "vm/provision.sh has no `apt-get install` command"
-    );
-    words.split_off(2)
+    let (_, rest) = script
+        .split_once("\npackages=\"")
+        .expect("vm/provision.sh has no `packages=\"...\"` list");
+    let (list, _) = rest.split_once('"').unwrap();
+    list.split_whitespace().map(String::from).collect()
 }
 
 #[test]
