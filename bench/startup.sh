@@ -9,7 +9,7 @@
 #   bash bench/startup.sh        (as root, from anywhere in the repository)
 #
 # Prints a Markdown report on stdout and writes it to bench/results.md;
-# progress goes to stderr. About 4 minutes on 2 cores. Knobs (environment):
+# progress goes to stderr. Five to ten minutes on 2 cores. Knobs (environment):
 #   BENCH_RUNS        runs per command, mode and half of a round
 #                     (default 300: 600 per command and mode)
 #   BENCH_BLOCKS      rounds (forwards, then backwards) those runs are cut
