@@ -51,8 +51,7 @@ fn posix_queues_are_per_namespace_each_with_its_own_mqueue_fs() {
         "#,
     );
     assert_eq!(
-        out,
-        "old mount: jobs\nnew mount: 0 inner \nstand-in: jobs \n",
+        out, "old mount: jobs\nnew mount: 0 inner \nstand-in: jobs \n",
         "{out}"
     );
 }
@@ -74,8 +73,7 @@ fn dev_shm_is_not_governed_by_the_ipc_namespace() {
         "#,
     );
     assert_eq!(
-        out,
-        "frames\nsegments inside: 0\nframes\nfrom-inside\n",
+        out, "frames\nsegments inside: 0\nframes\nfrom-inside\n",
         "{out}"
     );
 }
