@@ -72,6 +72,7 @@
 pub mod cli;
 pub mod exec;
 pub mod failure;
+pub mod idmap;
 pub mod init;
 pub mod launch;
 pub mod namespaces;
