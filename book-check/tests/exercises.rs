@@ -966,6 +966,23 @@ fn ch05_exercise_3_uid_mapped_gid_not() {
     assert!(shell.finish().status.success());
 }
 
+/// ch05-user.md, exercise 4: our own proc comes off, the host's does
+/// not: it is locked (EINVAL, "not mounted" in util-linux's words).
+#[test]
+fn ch05_exercise_4_the_hosts_proc_is_locked() {
+    if !have_root("ch05_exercise_4_the_hosts_proc_is_locked") {
+        return;
+    }
+    let script = "mount -t proc proc /proc && umount /proc && echo first; \
+                  umount /proc; echo \"second: $?\"; findmnt -n -o TARGET /proc";
+    let out = chapter("ch05-user", &["--map-root", "--", "sh", "-c", script])
+        .assert()
+        .success();
+    let out = out.get_output();
+    assert_eq!(stdout(out), "first\nsecond: 32\n/proc\n");
+    assert_eq!(stderr(out), "umount: /proc: not mounted.\n");
+}
+
 // ---------------------------------------------------------------------
 // Chapter 6.
 

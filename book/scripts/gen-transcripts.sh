@@ -534,6 +534,24 @@ session_ch05_mounts() {
     save ch05-mounts
 }
 
+session_ch05_ranges() {
+    # --map-auto and --map-users, as the user nobody. A stand-in gives
+    # nobody a range of subordinate ids: a file of the session's, bound
+    # over /etc/subuid and /etc/subgid in a mount namespace of its own.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line "echo 'nobody:100000:65536' >subids"
+    type_line 'mount --bind subids /etc/subuid; mount --bind subids /etc/subgid'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line 'ch05-user --map-root --map-auto -- cat /proc/self/uid_map /proc/self/gid_map'
+    type_line 'ch05-user --map-root --map-auto -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-root -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-users 0:200000:10 -- id'
+    type_line 'exit'
+    type_line 'exit'
+    save ch05-ranges
+}
+
 session_ch05_maps() {
     # The kernel's rules for writing a map, each broken once. The maps
     # are written as root on the host into a new user namespace that a
@@ -807,6 +825,7 @@ run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch05-user ch05_mounts
 run ch05-user ch05_maps
+run ch05-user ch05_ranges
 run ch06-net ch06
 run ch06-net ch06_nonroot
 run ch06-net ch06_veth
