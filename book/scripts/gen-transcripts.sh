@@ -568,6 +568,7 @@ session_ch05_maps() {
     type_line "fresh; unshare --user --map-root-user bash -c \"echo '0 1000 1' >uid_map\""
     type_line "setpriv --bounding-set -setfcap unshare --user --map-root-user id"
     type_line "setpriv --bounding-set -setfcap unshare --user --map-user=1 id"
+    type_line "setpriv --bounding-set -setfcap ch05-user --map-root -- id"
     type_line "unshare --user --map-user=1 id"
     type_line "fresh; map '0 1000 1' '1 100000 65536'; cat /proc/self/uid_map"
     type_line "unshare --user --map-root-user cat uid_map"

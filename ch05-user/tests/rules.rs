@@ -170,6 +170,10 @@ fn mapping_uid_0_outside_needs_cap_setfcap() {
         ),
         "{err}"
     );
+    assert!(
+        err.contains("hint: mapping uid 0 outside needs CAP_SETFCAP"),
+        "{err}"
+    );
 }
 
 #[test]
