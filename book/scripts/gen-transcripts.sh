@@ -340,6 +340,8 @@ session_intro() {
     start
     type_line 'ls -l --time-style=+ /proc/$$/ns'
     type_line 'grep . /proc/sys/user/max_*_namespaces'
+    # A time namespace takes in the caller at its execve.
+    type_line 'unshare --time readlink /proc/self/ns/time /proc/self/ns/time_for_children'
     save intro
 }
 
@@ -480,6 +482,32 @@ session_ch04_propagation() {
     type_line "unshare --mount --propagation shared sh -c 'mount --bind rootfs rootfs && cd rootfs && pivot_root . .'"
     type_line 'exit'
     save ch04-propagation
+}
+
+session_ch04_binding() {
+    start
+    # Each in a stand-in: a mount namespace of its own, cut off from the
+    # real host's (unshare makes its copy private), thrown away by exit.
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs demo /mnt && mkdir /mnt/a /mnt/b /mnt/c && mount --make-shared /mnt'
+    type_line 'for u in a b c; do mount --rbind /mnt /mnt/$u; findmnt -Rn /mnt | wc -l; done'
+    type_line 'exit'
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs demo /mnt && mkdir /mnt/a /mnt/b /mnt/c && mount --make-shared /mnt'
+    type_line 'for u in a b c; do mount --rbind --make-unbindable /mnt /mnt/$u; findmnt -Rn /mnt | wc -l; done'
+    type_line 'findmnt -o TARGET,PROPAGATION /mnt/a'
+    type_line 'exit'
+    # What a bind or a move makes of a mount's type.
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs demo /mnt && mkdir /mnt/shared /mnt/other && mount --make-shared /mnt'
+    # The sources: private mounts on a tmpfs of the stand-in's own.
+    type_line 'mount -t tmpfs src /srv && mkdir /srv/p /srv/u /srv/m'
+    type_line 'mount -t tmpfs p /srv/p && mount --bind /srv/p /mnt/shared'
+    type_line 'mount -t tmpfs --make-unbindable u /srv/u && mount --bind /srv/u /mnt/other'
+    type_line 'mount -t tmpfs m /srv/m && mount --move /srv/m /mnt/other'
+    type_line 'for m in shared other; do findmnt -no TARGET,PROPAGATION /mnt/$m; done'
+    type_line 'exit'
+    save ch04-binding
 }
 
 session_ch05() {
@@ -715,6 +743,22 @@ session_ch07_siblings() {
     save ch07-siblings
 }
 
+session_ch07_owned() {
+    start
+    # setns(2) checks the type when asked to: nsenter --net passes
+    # CLONE_NEWNET, and a UTS namespace's file is refused.
+    type_line 'nsenter --net=/proc/self/ns/uts true'
+    type_line 'nsenter --uts=/proc/self/ns/uts hostname'
+    # A user namespace with no process, kept by a namespace it owns.
+    type_line "PID=\$(unshare --user --map-root-user --uts sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'readlink /proc/$PID/ns/user'
+    type_line 'ch07-inspect keep $PID uts owned-uts'
+    type_line 'kill $PID; tail --pid=$PID -f /dev/null; ps -p $PID || echo gone'
+    type_line 'ch07-inspect tree owned-uts | head -3'
+    type_line 'ch07-inspect release owned-uts'
+    save ch07-owned
+}
+
 session_ch07_children() {
     # pid_for_children: a shell that unshared its PID namespace, before
     # and after its first child, looked at from a second terminal.
@@ -822,6 +866,7 @@ run ch03-pid ch03_signals
 run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
+run ch04-mount ch04_binding
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch05-user ch05_mounts
@@ -835,6 +880,7 @@ run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
 run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
+run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup

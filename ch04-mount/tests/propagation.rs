@@ -213,3 +213,69 @@ fn the_kernel_itself_refuses_to_pivot_a_shared_root() {
         stderr(&out)
     );
 }
+
+/// Runs `script` with bash in a scratch mount namespace of its own (a
+/// private copy, cut off from the host); returns what it printed.
+fn in_a_scratch_namespace(script: &str) -> String {
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c", script])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    stdout(out.get_output())
+}
+
+/// mount_namespaces(7)'s mount explosion: each recursive bind of a
+/// shared tree into itself copies every mount made so far, into every
+/// peer; `--make-unbindable` on each bind keeps the count linear.
+#[test]
+fn unbindable_stops_the_mount_explosion() {
+    if !have_root("unbindable_stops_the_mount_explosion") {
+        return;
+    }
+    let binds = |how: &str| {
+        in_a_scratch_namespace(&format!(
+            "mount -t tmpfs demo /mnt && mkdir /mnt/a /mnt/b /mnt/c && \
+             mount --make-shared /mnt && for u in a b c; do \
+             mount --rbind {how} /mnt /mnt/$u; findmnt -Rn /mnt | wc -l; done"
+        ))
+    };
+    assert_eq!(binds(""), "2\n6\n42\n");
+    assert_eq!(binds("--make-unbindable"), "2\n3\n4\n");
+}
+
+/// What a bind or a move makes of a mount (mount_namespaces(7), the
+/// table for bind and move): a private source bound or moved under a
+/// shared mount becomes shared; an unbindable one cannot be bound
+/// (EINVAL, which mount(8) reports as "wrong fs type, bad option...").
+#[test]
+fn bind_and_move_follow_the_transition_rules() {
+    if !have_root("bind_and_move_follow_the_transition_rules") {
+        return;
+    }
+    let seen = in_a_scratch_namespace(
+        "mount -t tmpfs demo /mnt && mkdir /mnt/shared /mnt/other && \
+         mount --make-shared /mnt && \
+         mount -t tmpfs src /srv && mkdir /srv/p /srv/u /srv/m && \
+         mount -t tmpfs p /srv/p && findmnt -no PROPAGATION /srv/p && \
+         mount --bind /srv/p /mnt/shared && \
+         mount -t tmpfs --make-unbindable u /srv/u && \
+         { mount --bind /srv/u /mnt/other 2>/dev/null || echo refused; } && \
+         mount -t tmpfs m /srv/m && mount --move /srv/m /mnt/other && \
+         findmnt -no PROPAGATION /mnt/shared && \
+         findmnt -no PROPAGATION /mnt/other",
+    );
+    assert_eq!(seen, "private\nrefused\nshared\nshared\n");
+    // A shared source bound elsewhere: one more peer of the same group.
+    let groups = in_a_scratch_namespace(
+        "mount -t tmpfs demo /mnt && mount --make-shared /mnt && \
+         mount -t tmpfs src /srv && mkdir /srv/peer && \
+         mount --bind /mnt /srv/peer && \
+         awk '$5 == \"/mnt\" || $5 == \"/srv/peer\" {print $7}' \
+         /proc/self/mountinfo",
+    );
+    let groups: Vec<&str> = groups.lines().collect();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(groups[0].starts_with("shared:"), "{groups:?}");
+    assert_eq!(groups[0], groups[1], "the same peer group");
+}

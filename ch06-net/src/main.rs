@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MntFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
 use nix::unistd::{Gid, Uid, chdir, pivot_root};
 use nslab::{Chapter, Launch, Options, Propagation};
