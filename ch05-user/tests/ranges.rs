@@ -177,3 +177,29 @@ fn map_auto_without_a_range_says_how_to_get_one() {
         "{err}"
     );
 }
+
+/// The helpers find the child as /proc/PID: in a PID namespace whose
+/// /proc is still its parent's, that number names another process, so
+/// the tool refuses before running them.
+#[test]
+fn a_proc_of_another_pid_namespace_is_refused() {
+    if !have_root("a_proc_of_another_pid_namespace_is_refused") {
+        return;
+    }
+    let out = std::process::Command::new("unshare")
+        .args(["--pid", "--fork"])
+        .arg(nslab_testkit::bin("ch05-user"))
+        .args(["--map-users", "0:0:1", "--", "echo", "ran"])
+        .output()
+        .expect("cannot run unshare");
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with(
+            "ch05-user: cannot write the maps with newuidmap: /proc is not \
+             this PID namespace's\nhint: newuidmap finds the child by its PID"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
