@@ -59,9 +59,9 @@ fn map_auto_maps_the_first_subordinate_range_with_root_as_the_user() {
         lines,
         [
             "0 65534 1",
-            "1 100001 65535",
+            "1 100000 65535",
             "0 65534 1",
-            "1 100001 65535",
+            "1 100000 65535",
             // newgidmap leaves setgroups(2) allowed: --clear-groups works.
             "allow",
             "1000",

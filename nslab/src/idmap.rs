@@ -138,8 +138,9 @@ pub fn write_for_child(
 }
 
 /// `--map-root` with ranges: inside 0 is the invoking user, and a range
-/// that covers inside 0 gives it up (a hole, as util-linux makes one):
-/// it starts at inside 1, with the outside id it had there.
+/// that covers inside 0 starts at inside 1 instead, from the same first
+/// outside id, one id shorter (as util-linux `unshare` makes it: its
+/// last id goes unmapped).
 fn with_root(ranges: Vec<IdRange>, own: u32) -> Vec<IdRange> {
     let mut out = vec![IdRange {
         inner: 0,
@@ -151,7 +152,7 @@ fn with_root(ranges: Vec<IdRange>, own: u32) -> Vec<IdRange> {
             if range.count > 1 {
                 out.push(IdRange {
                     inner: 1,
-                    outer: range.outer + 1,
+                    outer: range.outer,
                     count: range.count - 1,
                 });
             }
@@ -304,7 +305,7 @@ mod tests {
         };
         assert_eq!(
             with_root(vec![range(0, 100000, 65536)], 1000),
-            [range(0, 1000, 1), range(1, 100001, 65535)]
+            [range(0, 1000, 1), range(1, 100000, 65535)]
         );
         assert_eq!(
             with_root(vec![range(1, 100000, 10)], 1000),
