@@ -510,6 +510,23 @@ session_ch04_binding() {
     save ch04-binding
 }
 
+session_ch04_pivot() {
+    # pivot_root(2) moves every process of the namespace whose root or
+    # working directory is the old root, not only its caller.
+    make_rootfs
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --bind rootfs rootfs'
+    type_line '(cd / && exec sleep 1000) & (cd /etc && exec sleep 1000) &'
+    type_line 'show() { for p in $(jobs -p); do echo "root=$(readlink $1/$p/root) cwd=$(readlink $1/$p/cwd)"; done; }'
+    type_line 'show /proc'
+    type_line 'cd rootfs && pivot_root . tmp'
+    type_line 'show /tmp/proc'
+    type_line 'ls /tmp/proc/$(jobs -p | head -n 1)/cwd'
+    type_line 'kill $(jobs -p); exit'
+    save ch04-pivot
+}
+
 session_ch05() {
     start
     type_line 'id'
@@ -775,6 +792,7 @@ run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
 run ch04-mount ch04_binding
+run ch04-mount ch04_pivot
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch06-net ch06
