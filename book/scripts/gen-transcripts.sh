@@ -730,6 +730,37 @@ session_ch07_mounts() {
     save ch07-mounts
 }
 
+session_ch07_cgroupns() {
+    # The cgroup namespace's view: a cgroup of the stand-in's own (in
+    # the v2 hierarchy, mounted in the stand-in) becomes the root.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'export CG=/mnt/demo-$$'
+    type_line 'mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs'
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line "ch07-inspect unshare cgroup mnt -- env PS1='\\u@\\h:\\w# ' bash --norc"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'findmnt -no FSROOT,TARGET /mnt; ls -d $CG'
+    type_line 'mount -t cgroup2 none /srv && findmnt -no FSROOT,TARGET /srv; ls /srv | grep -c demo'
+    type_line 'stat -c %i /srv $CG'
+    type_line 'exit'
+    type_line 'echo $$ >/mnt/cgroup.procs && rmdir $CG; exit'
+    save ch07-cgroupns
+}
+
+session_ch07_time() {
+    # A time namespace: its offsets, when they can be written, and the
+    # clock it leaves alone.
+    start
+    type_line 'cat /proc/self/timens_offsets'
+    type_line 'date +%Y; uptime -s | cut -d- -f1'
+    type_line "ch07-inspect unshare --monotonic 86400 --boottime 315360000 time -- sh -c 'cat /proc/self/timens_offsets; date +%Y; uptime -s | cut -d- -f1' 2>/dev/null"
+    type_line "ch07-inspect unshare time -- bash -c 'echo \"boottime 60 0\" >/proc/self/timens_offsets' 2>&1 | tail -n 1"
+    type_line 'ch07-inspect unshare --monotonic -1000000000 time -- true'
+    type_line 'setpriv --bounding-set -sys_time ch07-inspect unshare --monotonic 60 time -- true'
+    save ch07-time
+}
+
 session_live_ch07() {
     # Whole-system views: what they list depends on everything that
     # runs on the machine, and cost measures time. Recorded, but in
@@ -804,6 +835,8 @@ run ch07-inspect ch07_parent
 run ch07-inspect ch07_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
+run ch07-inspect ch07_cgroupns
+run ch07-inspect ch07_time
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors
