@@ -761,6 +761,31 @@ session_ch07_time() {
     save ch07-time
 }
 
+session_ch07_pidfd() {
+    # enter joins all namespaces with one setns(2) on a pidfd (5.8).
+    start
+    type_line "PID=\$(unshare --uts --net sh -c 'hostname boxed; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'strace -e trace=pidfd_open,setns -e signal=none ch07-inspect enter $PID hostname'
+    type_line 'kill $PID'
+    save ch07-pidfd
+}
+
+session_ch07_idmap() {
+    # An idmapped bind mount (mount_setattr, MOUNT_ATTR_IDMAP, 5.12).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs none /mnt && mkdir /mnt/src /mnt/dst && touch /mnt/src/file'
+    type_line "PID=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line "echo '0 1000 1' >/proc/\$PID/uid_map; echo '0 1000 1' >/proc/\$PID/gid_map"
+    type_line 'ch07-inspect idmap /proc/$PID/ns/user /mnt/src /mnt/dst'
+    type_line "stat -c '%u:%g %n' /mnt/src/file /mnt/dst/file"
+    type_line 'setpriv --reuid 1000 --regid 1000 --clear-groups touch /mnt/dst/new'
+    type_line "stat -c '%u:%g %n' /mnt/src/new /mnt/dst/new"
+    type_line 'touch /mnt/dst/by-root'
+    type_line 'kill $PID; exit'
+    save ch07-idmap
+}
+
 session_live_ch07() {
     # Whole-system views: what they list depends on everything that
     # runs on the machine, and cost measures time. Recorded, but in
@@ -837,6 +862,8 @@ run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
 run ch07-inspect ch07_cgroupns
 run ch07-inspect ch07_time
+run ch07-inspect ch07_pidfd
+run ch07-inspect ch07_idmap
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors
