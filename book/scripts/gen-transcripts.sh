@@ -770,6 +770,17 @@ session_ch07_pidfd() {
     save ch07-pidfd
 }
 
+session_ch07_spawn() {
+    # clone3 with CLONE_INTO_CGROUP and CLONE_PIDFD (5.7).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t cgroup2 none /mnt && mkdir /mnt/demo-$$'
+    type_line "ch07-inspect spawn /mnt/demo-\$\$ -- sh -c 'grep ^0:: /proc/self/cgroup'"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'rmdir /mnt/demo-$$; exit'
+    save ch07-spawn
+}
+
 session_ch07_idmap() {
     # An idmapped bind mount (mount_setattr, MOUNT_ATTR_IDMAP, 5.12).
     start
@@ -863,6 +874,7 @@ run ch07-inspect ch07_mounts
 run ch07-inspect ch07_cgroupns
 run ch07-inspect ch07_time
 run ch07-inspect ch07_pidfd
+run ch07-inspect ch07_spawn
 run ch07-inspect ch07_idmap
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup

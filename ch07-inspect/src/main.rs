@@ -39,6 +39,7 @@ mod keep;
 mod list;
 mod ns;
 mod nsfs;
+mod spawn;
 mod tree;
 mod unshare;
 mod walk;
@@ -78,6 +79,7 @@ Commands:
   release PATH           undo keep: unmount and remove PATH
   cost [N]               microseconds to create and free each type
   idmap USERNS SRC DST   bind SRC on DST with USERNS's id map (5.12)
+  spawn CGROUP -- CMD    clone3 into a cgroup, held by a pidfd (5.7)
   help [COMMAND]         this help, or the help of COMMAND
 
 Try: start `ch04-mount` in one terminal, then `ch07-inspect list`, and
@@ -117,7 +119,7 @@ fn main() -> ExitCode {
 /// Every subcommand: its name, its help, and the function that runs it.
 type Command = (&'static str, &'static str, fn(Vec<OsString>) -> Result<u8>);
 
-const COMMANDS: [Command; 11] = [
+const COMMANDS: [Command; 12] = [
     ("ns", ns::HELP_NS, ns::ns_command),
     ("diff", ns::HELP_DIFF, ns::diff_command),
     ("list", list::HELP_LIST, list::list_command),
@@ -129,6 +131,7 @@ const COMMANDS: [Command; 11] = [
     ("release", keep::HELP_RELEASE, keep::release_command),
     ("cost", cost::HELP, cost::command),
     ("idmap", idmap::HELP, idmap::command),
+    ("spawn", spawn::HELP, spawn::command),
 ];
 
 fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<u8> {
