@@ -148,9 +148,9 @@ fn spawn_failure(errno: Errno) -> Failure {
     let failure = Failure::errno("cannot start the child (clone3)", errno);
     match errno {
         Errno::ENOSYS => failure.hint("clone3 needs Linux >= 5.3"),
-        Errno::EINVAL | Errno::E2BIG => failure.hint(
-            "CLONE_INTO_CGROUP needs Linux >= 5.7 (E2BIG, EINVAL before)",
-        ),
+        Errno::EINVAL | Errno::E2BIG => {
+            failure.hint("CLONE_INTO_CGROUP needs Linux >= 5.7")
+        }
         Errno::EBADF | Errno::EOPNOTSUPP => failure.hint(
             "CGROUP must be a directory of the cgroup v2 hierarchy (not v1)",
         ),
