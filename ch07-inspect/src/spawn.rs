@@ -28,7 +28,8 @@ Try it in a throwaway mount namespace (unshare --mount bash):
   ch07-inspect spawn /mnt/demo -- cat /proc/self/cgroup
 
 Exit status: the command's own; 128+N when it was killed by signal N;
-125 when the tool fails; 127 when COMMAND cannot be executed.
+125 when the tool fails; 126 when COMMAND cannot be executed and 127
+when it is not found.
 ";
 
 const USAGE: &str = "spawn CGROUP -- COMMAND [ARG...]";
@@ -98,9 +99,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         let errno = nix::unistd::execvp(&command[0], &command).unwrap_err();
         let name = command[0].to_string_lossy();
         nslab::output::say(TOOL, &format!("cannot run {name}: {errno}"));
+        let status = if errno == Errno::ENOENT { 127 } else { 126 };
         // SAFETY: _exit(2) ends the child without running the parent's
         // exit handlers or flushing its buffers twice.
-        unsafe { libc::_exit(127) };
+        unsafe { libc::_exit(status) };
     }
     if pid < 0 {
         return Err(spawn_failure(Errno::last()));

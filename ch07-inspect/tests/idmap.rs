@@ -56,3 +56,15 @@ fn the_initial_user_namespace_is_refused() {
         "a map other than the initial user namespace's",
     );
 }
+
+#[test]
+fn idmap_needs_three_arguments_and_a_user_namespace_file() {
+    let out = inspect(&["idmap", "/proc/self/ns/user", "/tmp"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "idmap needs USERNS, SRC and DST", "usage:");
+    let out = inspect(&["idmap", "/nslab-none", "/tmp", "/tmp"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "cannot open /nslab-none", "/proc/PID/ns/user");
+}

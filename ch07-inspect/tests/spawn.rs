@@ -59,3 +59,40 @@ fn a_directory_outside_cgroup_v2_is_refused() {
         "a directory of the cgroup v2 hierarchy",
     );
 }
+
+/// The command line: CGROUP, `--` and a COMMAND are all needed; a
+/// command that is not found is 127, one that cannot be executed 126.
+#[test]
+fn usage_and_the_commands_status() {
+    for args in [&["spawn"][..], &["spawn", "/tmp"], &["spawn", "/tmp", "--"]] {
+        let out = inspect(args).output().unwrap();
+        assert_one_line_error(
+            &out,
+            "spawn needs CGROUP, --, COMMAND",
+            "usage:",
+        );
+    }
+    if !have_root("usage_and_the_commands_status") {
+        return;
+    }
+    let script = r#"
+        mount -t cgroup2 none /mnt || exit 1
+        cg=/mnt/nslab-spawn-$$
+        mkdir "$cg" || exit 1
+        trap 'rmdir "$cg"' EXIT
+        "$0" spawn "$cg" -- nslab-no-such-command 2>/dev/null
+        echo "not found: $?"
+        "$0" spawn "$cg" -- /etc/passwd 2>/dev/null
+        echo "not executable: $?"
+    "#;
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(bin("ch07-inspect"))
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    assert_eq!(
+        stdout(out.get_output()),
+        "not found: 127\nnot executable: 126\n"
+    );
+}
