@@ -375,8 +375,11 @@ impl Drop for Started {
 /// Starts `program args` with piped stdin and stdout, and returns it
 /// with the first line it prints.
 fn start_with_line(program: &str, args: &[&str]) -> (Started, String) {
+    // From `/`: inside a user namespace the checkout (the tests' working
+    // directory) may be closed, and some tools refuse to start there.
     let mut child = Command::new(program)
         .args(args)
+        .current_dir("/")
         .env("PATH", on_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
