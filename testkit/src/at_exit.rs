@@ -22,8 +22,9 @@ pub fn register(handler: fn()) {
 }
 
 extern "C" fn run_handlers() {
-    let handlers =
-        std::mem::take(&mut *HANDLERS.lock().unwrap_or_else(PoisonError::into_inner));
+    let handlers = std::mem::take(
+        &mut *HANDLERS.lock().unwrap_or_else(PoisonError::into_inner),
+    );
     for handler in handlers {
         handler();
     }
