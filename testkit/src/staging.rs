@@ -133,7 +133,7 @@ fn programs_in(dir: &Path) -> Vec<PathBuf> {
 /// file that this (multithreaded) process holds open for writing, which
 /// a child forked meanwhile by another test would inherit until its
 /// exec, so that executing the copy would fail with ETXTBSY.
-pub(crate) fn stage(from: &Path, to: &Path) {
+pub fn stage(from: &Path, to: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if std::fs::hard_link(from, to).is_err() {
         let copied = std::process::Command::new("cp")
