@@ -49,6 +49,17 @@ fn preflight(path: &str, home: Option<&Path>) -> (Option<i32>, String) {
     output_of(command)
 }
 
+/// Runs `sh preflight.sh` with `path` as its `PATH`, as the tests run:
+/// as root, or through sudo (`cargo sudo-test`), where the Rust checked
+/// is the invoking user's.
+fn preflight_as_the_tests_run(path: &str) -> (Option<i32>, String) {
+    let mut command = Command::new("sh");
+    command
+        .arg(repo_root().join("preflight.sh"))
+        .env("PATH", path);
+    output_of(command)
+}
+
 /// The exit status and the output (stdout, then stderr) of `command`.
 fn output_of(mut command: Command) -> (Option<i32>, String) {
     let out: Output = command.output().expect("cannot run the preflight");
@@ -91,11 +102,8 @@ fn passes_on_a_machine_that_runs_the_tests() {
     if !have_root("passes_on_a_machine_that_runs_the_tests") {
         return;
     }
-    // As the tests run: as root, or through sudo (`cargo sudo-test`),
-    // where Rust is the invoking user's.
-    let mut command = Command::new("sh");
-    command.arg(repo_root().join("preflight.sh"));
-    let (code, text) = output_of(command);
+    let (code, text) =
+        preflight_as_the_tests_run(&std::env::var("PATH").unwrap());
     assert_eq!(code, Some(0), "{text}");
     assert!(lines_starting(&text, "FAIL").is_empty(), "{text}");
     for line in [
@@ -122,7 +130,7 @@ fn a_missing_tool_fails_and_names_its_debian_package() {
     }
     let scratch = Scratch::new();
     let path = path_without(&scratch, &["ping", "tmux"]);
-    let (code, text) = preflight(&path, None);
+    let (code, text) = preflight_as_the_tests_run(&path);
     assert_eq!(code, Some(1), "{text}");
     let failed = lines_starting(&text, "FAIL");
     assert_eq!(
