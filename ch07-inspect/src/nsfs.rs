@@ -161,10 +161,11 @@ pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
                      ptrace_scope, SELinux, AppArmor) forbids it",
                 )
             } else {
-                failure.hint(
+                failure.hint(format!(
                     "reading another user's namespaces needs the right to \
-                     ptrace it: run as root (sudo)",
-                )
+                     ptrace it: run as root, `{}`",
+                    nslab::failure::sudo_command("ch07-inspect")
+                ))
             }
         }
         errno => Failure::errno(format!("cannot read {path}"), errno),
