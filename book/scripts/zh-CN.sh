@@ -23,6 +23,16 @@ fi
 command=$1
 shift
 
+# Without the tools, say how to get them (not bash's "not found").
+if ! command -v "${MDBOOK:-mdbook}" >/dev/null; then
+    echo "zh-CN.sh: no mdbook; install it with \`cargo install --locked mdbook --version 0.5.4\`" >&2
+    exit 1
+fi
+if ! command -v mdbook-gettext >/dev/null; then
+    echo "zh-CN.sh: no mdbook-gettext; install it with \`cargo install --locked mdbook-i18n-helpers --version 0.4.0\`" >&2
+    exit 1
+fi
+
 # mdBook reads MDBOOK_* variables as settings of book.toml
 # (MDBOOK_BOOK__LANGUAGE is book.language); these are the only ones in
 # which the two editions differ. The language selects po/zh-CN.po and
