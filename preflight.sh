@@ -310,7 +310,7 @@ if [ -n "$builder" ]; then
     b_bin=$builder_home/.cargo/bin
     if [ -x "$b_bin/rustc" ] && [ -x "$b_bin/cargo" ] && have setpriv; then
         check_rust "$builder's, in ~$builder/.cargo/bin: build as $builder" \
-            setpriv --reuid="$builder" --regid="$(id -g "$builder")" \
+            "$setpriv" --reuid="$builder" --regid="$(id -g "$builder")" \
             --init-groups env HOME="$builder_home" "$b_bin/rustc"
     elif [ -x "$b_bin/rustc" ] && [ -x "$b_bin/cargo" ]; then
         warn "Rust: $builder has rustc and cargo in ~$builder/.cargo/bin; version not checked (no setpriv)"
