@@ -10,20 +10,24 @@
         return;
     }
     const chinese = document.documentElement.lang === "zh-CN";
-    // The one label that no message carries: an exercise's collapsed
-    // solution is an HTML block, `<details><summary>Solution</summary>`,
-    // which gettext extraction leaves alone.
+    // The labels that no message carries: an exercise's collapsed
+    // solution and a chapter's collapsed speaker notes are HTML blocks,
+    // `<details><summary>Solution</summary>`, which gettext extraction
+    // leaves alone.
+    const labels = { "Solution": "答案", "Speaker notes": "讲师备注" };
     if (chinese) {
         for (const summary of document.querySelectorAll("details > summary")) {
-            if (summary.textContent.trim() === "Solution") {
-                summary.textContent = "答案";
+            const label = labels[summary.textContent.trim()];
+            if (label) {
+                summary.textContent = label;
             }
         }
     }
     // `path_to_root` is mdBook's: from this page to its edition's root.
     const root = new URL(path_to_root || "./", location.href);
     if (chinese && root.pathname === "/") {
-        // Served on its own (`zh-CN.sh serve`): no English edition above.
+        // The Chinese edition served on its own, at the root of a server
+        // (`zh-CN.sh serve` serves both): no English edition above.
         return;
     }
     const link = document.createElement("a");
@@ -42,8 +46,8 @@
     point();
     window.addEventListener("hashchange", point);
     buttons.prepend(link);
-    // `mdbook serve` serves one edition: hide the link if the other is
-    // not there.
+    // `mdbook serve book` serves the English edition alone: hide the
+    // link if the other is not there.
     if (location.protocol.startsWith("http")) {
         fetch(link.href, { method: "HEAD" })
             .then((response) => {

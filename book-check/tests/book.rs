@@ -152,6 +152,89 @@ fn summary_links(summary: &str) -> Vec<String> {
     links
 }
 
+/// The section numbers mdBook gives the numbered chapters of
+/// SUMMARY.md (the list items: `1.`, `1.1.`, `2.`, counted on across
+/// part titles), as (number, link target); prefix and suffix chapters,
+/// the links outside the list, have none.
+fn summary_numbers(summary: &str) -> Vec<(String, String)> {
+    let mut numbers = Vec::new();
+    // The counters of the open levels, and the indentation of each.
+    let mut levels: Vec<(usize, usize)> = Vec::new();
+    for line in summary.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let Some(item) = line.trim_start().strip_prefix("- [") else {
+            continue;
+        };
+        while levels.last().is_some_and(|&(at, _)| at > indent) {
+            levels.pop();
+        }
+        match levels.last_mut() {
+            Some((at, count)) if *at == indent => *count += 1,
+            _ => levels.push((indent, 1)),
+        }
+        let number: String = levels
+            .iter()
+            .map(|(_, count)| format!("{count}."))
+            .collect();
+        let target = summary_links(item).pop().unwrap_or_default();
+        numbers.push((number, target));
+    }
+    numbers
+}
+
+/// The sidebar numbers the chapters, and the pages call chapter `chNN`
+/// "chapter NN" (第 NN 章): a page between two chapters must not take a
+/// chapter's number.
+#[test]
+fn chapters_have_their_own_numbers_in_the_sidebar() {
+    let summary = read(&book_src().join("SUMMARY.md"));
+    let numbers = summary_numbers(&summary);
+    let mut problems = Vec::new();
+    let mut chapters = 0;
+    for (number, target) in &numbers {
+        let Some(chapter) = target
+            .strip_prefix("ch")
+            .and_then(|rest| rest.get(..2))
+            .and_then(|digits| digits.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        chapters += 1;
+        if *number != format!("{chapter}.") {
+            problems.push(format!("{target} is numbered {number}"));
+        }
+    }
+    assert_eq!(chapters, 7, "SUMMARY.md numbers {numbers:?}");
+    assert!(
+        problems.is_empty(),
+        "SUMMARY.md: a chapter's number in the sidebar must be the one \
+         its name and the text give it (make the pages between chapters \
+         sub-chapters, or prefix or suffix chapters):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn summary_numbers_are_counted_as_mdbook_counts_them() {
+    let summary = "# S\n\n[Intro](i.md)\n\n# One\n\n- [a](ch01-a.md)\n  \
+                   - [m](m.md)\n- [b](ch02-b.md)\n\n# Two\n\n- [c](c.md)\n\
+                   \n---\n\n[End](e.md)\n";
+    let numbers = summary_numbers(summary);
+    let numbers: Vec<(&str, &str)> = numbers
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            ("1.", "ch01-a.md"),
+            ("1.1.", "m.md"),
+            ("2.", "ch02-b.md"),
+            ("3.", "c.md")
+        ]
+    );
+}
+
 #[test]
 fn summary_links_only_existing_pages() {
     let summary = read(&book_src().join("SUMMARY.md"));
@@ -465,4 +548,58 @@ fn every_heading_has_an_explicit_id() {
          `#`s):\n{}",
         problems.join("\n")
     );
+}
+
+/// The appendix that maps the man pages and LWN's series to the course:
+/// every link names a page of the book and a heading id on it, and
+/// every reference it promises has its section.
+#[test]
+fn the_reference_map_leads_to_real_sections() {
+    let page = book_src().join("appendix-references.md");
+    let text = read(&page);
+    for reference in [
+        "namespaces(7)",
+        "uts_namespaces(7)",
+        "ipc_namespaces(7)",
+        "pid_namespaces(7)",
+        "mount_namespaces(7)",
+        "user_namespaces(7)",
+        "network_namespaces(7)",
+        "cgroup_namespaces(7)",
+        "time_namespaces(7)",
+        "clone(2)",
+        "unshare(2)",
+        "setns(2)",
+        "ioctl_ns(2)",
+        "pivot_root(2)",
+        "Namespaces in operation",
+    ] {
+        assert!(text.contains(reference), "no rows for {reference}");
+    }
+    let mut problems = Vec::new();
+    let mut links = 0;
+    for (target, _) in text
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')'))
+    {
+        links += 1;
+        let Some((file, id)) = target.split_once('#') else {
+            problems.push(format!("{target}: no #heading"));
+            continue;
+        };
+        let Ok(linked) = std::fs::read_to_string(book_src().join(file)) else {
+            problems.push(format!("{target}: no page {file}"));
+            continue;
+        };
+        let ids: Vec<String> = headings(&linked)
+            .into_iter()
+            .map(|h| heading_id(&h.text))
+            .collect();
+        if !ids.iter().any(|found| found == id) {
+            problems.push(format!("{target}: {file} has no heading #{id}"));
+        }
+    }
+    assert!(links >= 40, "only {links} links");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

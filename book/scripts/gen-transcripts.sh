@@ -651,6 +651,22 @@ session_ch07_parent() {
     save ch07-parent
 }
 
+session_ch07_owned() {
+    start
+    # setns(2) checks the type when asked to: nsenter --net passes
+    # CLONE_NEWNET, and a UTS namespace's file is refused.
+    type_line 'nsenter --net=/proc/self/ns/uts true'
+    type_line 'nsenter --uts=/proc/self/ns/uts hostname'
+    # A user namespace with no process, kept by a namespace it owns.
+    type_line "PID=\$(unshare --user --map-root-user --uts sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'readlink /proc/$PID/ns/user'
+    type_line 'ch07-inspect keep $PID uts owned-uts'
+    type_line 'kill $PID; tail --pid=$PID -f /dev/null; ps -p $PID || echo gone'
+    type_line 'ch07-inspect tree owned-uts | head -3'
+    type_line 'ch07-inspect release owned-uts'
+    save ch07-owned
+}
+
 session_ch07_children() {
     # pid_for_children: a shell that unshared its PID namespace, before
     # and after its first child, looked at from a second terminal.
@@ -768,6 +784,7 @@ run ch07-inspect ch07
 run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
 run ch07-inspect ch07_children
+run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup

@@ -340,3 +340,28 @@ fn an_execve_enters_the_time_namespace_that_unshare_made() {
     assert_eq!(links[0], links[1], "after execve, time is the new one");
     assert_ne!(Path::new(links[0]), ours, "a new time namespace: {text}");
 }
+
+/// setns(2)'s `nstype`: given a `CLONE_NEW*` flag, the kernel checks
+/// the descriptor's type and refuses another with EINVAL. `nsenter
+/// --net` passes CLONE_NEWNET; a UTS namespace's file is refused, and
+/// the same file with `--uts` is joined.
+#[test]
+fn setns_refuses_a_namespace_of_another_type_when_asked_to_check() {
+    if !have_root(
+        "setns_refuses_a_namespace_of_another_type_when_asked_to_check",
+    ) {
+        return;
+    }
+    let wrong = Command::new("nsenter")
+        .args(["--net=/proc/self/ns/uts", "true"])
+        .output()
+        .expect("cannot run nsenter");
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("Invalid argument"), "{err}");
+    let right = Command::new("nsenter")
+        .args(["--uts=/proc/self/ns/uts", "true"])
+        .status()
+        .expect("cannot run nsenter");
+    assert!(right.success());
+}

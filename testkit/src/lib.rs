@@ -91,11 +91,24 @@ pub struct HostLock {
     _file: std::fs::File,
 }
 
-/// The path of a chapter's binary, built by cargo for this test run;
-/// a staged copy where nobody could not reach it (see [`staging`]).
+/// The environment variable that points the tests at another build of a
+/// chapter: the path of a binary whose file name is the chapter's name
+/// (`cargo workshop check` sets it to the attendee's own program). Every
+/// test finds its binary through [`bin`], so this is the only place that
+/// chooses the binary under test.
+pub const UNDER_TEST: &str = "NSLAB_UNDER_TEST";
+
+/// The path of a chapter's binary: the one [`UNDER_TEST`] names when its
+/// file name is `name`, else the one cargo built for this test run; a
+/// staged copy where nobody could not reach it (see [`staging`]).
 pub fn bin(name: &str) -> PathBuf {
     // Keeps the constructor below in every test binary that runs a tool.
     std::hint::black_box(&DEFAULT_SIGNALS);
+    if let Some(path) = std::env::var_os(UNDER_TEST).map(PathBuf::from)
+        && path.file_name() == Some(std::ffi::OsStr::new(name))
+    {
+        return staging::reachable(path);
+    }
     staging::reachable(assert_cmd::cargo::cargo_bin(name))
 }
 
@@ -283,10 +296,22 @@ pub fn assert_namespaces(output: &str, new: &[&str]) {
             "bad line {line:?}"
         );
         let host = host_ns(kind);
+        let flag = match kind {
+            "mnt" => "CLONE_NEWNS".to_string(),
+            other => format!("CLONE_NEW{}", other.to_uppercase()),
+        };
         if new.contains(&kind) {
-            assert_ne!(inside, host, "{kind} must be a new namespace");
+            assert_ne!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, the host's own: the \
+                 command is not in a new {kind} namespace; is {flag} in NAMESPACES?"
+            );
         } else {
-            assert_eq!(inside, host, "{kind} must be the host's");
+            assert_eq!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, not the host's \
+                 {host}: {flag} is in NAMESPACES, but this chapter does not add it"
+            );
         }
     }
 }
@@ -306,6 +331,13 @@ pub struct HostSnapshot {
 
 impl HostSnapshot {
     pub fn take() -> Self {
+        assert!(
+            std::path::Path::new("/proc/self/mountinfo").exists(),
+            "the host's /proc is covered by the proc of another PID \
+             namespace (/proc/self is gone): a `mount -t proc` inside \
+             reached the host; is / made private (MS_REC | MS_PRIVATE) \
+             before anything is mounted?"
+        );
         let read = |path: &str| {
             std::fs::read_to_string(path)
                 .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
@@ -333,24 +365,37 @@ impl HostSnapshot {
     /// Fails the test with the differences when the host changed.
     pub fn assert_unchanged(&self) {
         let now = HostSnapshot::take();
-        assert_eq!(self.hostname, now.hostname, "the host's hostname changed");
+        assert_eq!(
+            self.hostname,
+            now.hostname,
+            "the host's hostname changed from {:?} to {:?}: the command ran in \
+             the host's UTS namespace; is CLONE_NEWUTS in NAMESPACES?",
+            self.hostname.trim(),
+            now.hostname.trim()
+        );
         assert_eq!(self.domainname, now.domainname, "the domain name changed");
         let added: Vec<_> = now.mounts.difference(&self.mounts).collect();
         let removed: Vec<_> = self.mounts.difference(&now.mounts).collect();
         assert!(
             added.is_empty() && removed.is_empty(),
-            "the host's mount table changed: added {added:#?}, removed {removed:#?}"
+            "the host's mount table changed: added {added:#?}, removed \
+             {removed:#?}; a mount made inside reached the host (is / made \
+             private, MS_REC | MS_PRIVATE, before anything is mounted?)"
         );
         assert_eq!(
             self.message_queues, now.message_queues,
-            "IPC queues changed"
+            "the host's IPC message queues changed (is CLONE_NEWIPC in \
+             NAMESPACES?)"
         );
         assert_eq!(
             self.shared_memory, now.shared_memory,
             "shared memory changed"
         );
         assert_eq!(self.semaphores, now.semaphores, "semaphores changed");
-        assert_eq!(self.links, now.links, "the host's network links changed");
+        assert_eq!(
+            self.links, now.links,
+            "the host's network links changed (is CLONE_NEWNET in NAMESPACES?)"
+        );
         assert!(now.proc_mounted, "the host's /proc is gone");
     }
 }
@@ -558,7 +603,8 @@ macro_rules! contract_tests {
 
             #[test]
             fn creates_exactly_its_namespaces() {
-                if !have_root("creates_exactly_its_namespaces") { return; }
+                // A chapter that needs no root runs it as anyone.
+                if $root && !have_root("creates_exactly_its_namespaces") { return; }
                 let script = $crate::print_namespaces_script();
                 let out = chapter($bin, &["--", "sh", "-c", &script])
                     .assert()
