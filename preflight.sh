@@ -368,6 +368,7 @@ tools mount "chapter 4" mount umount
 tools procps "chapters 3, 4, 7" ps pgrep
 tools iproute2 "chapter 6" ip
 tools iputils-ping "chapter 6" ping
+tools uidmap "chapter 5's --map-users" newuidmap newgidmap
 
 # `ch04-mount --root` needs a static busybox (as make-rootfs.sh finds it).
 busybox=${BUSYBOX:-}

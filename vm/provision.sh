@@ -61,7 +61,7 @@ as_user() {
 
 say "1/6 packages: the course's tools (the README's apt line), git, curl, sudo"
 packages="bash hostname util-linux mount procps iproute2 iputils-ping
-    busybox-static tmux python3 bsdutils strace diffutils gcc libc6-dev
+    busybox-static tmux python3 bsdutils strace diffutils uidmap gcc libc6-dev
     git curl ca-certificates sudo"
 # Only what is missing: a second run, or a VM started again where there
 # is no network, has nothing to install and needs no network.

@@ -1030,6 +1030,73 @@ fn ch05_exercise_3_uid_mapped_gid_not() {
     assert!(shell.finish().status.success());
 }
 
+/// ch05-user.md, exercise 4: our own proc comes off, the host's does
+/// not: it is locked (EINVAL, "not mounted" in util-linux's words).
+#[test]
+fn ch05_exercise_4_the_hosts_proc_is_locked() {
+    if !have_root("ch05_exercise_4_the_hosts_proc_is_locked") {
+        return;
+    }
+    let script = "mount -t proc proc /proc && umount /proc && echo first; \
+                  umount /proc; echo \"second: $?\"; findmnt -n -o TARGET /proc";
+    let out = chapter("ch05-user", &["--map-root", "--", "sh", "-c", script])
+        .assert()
+        .success();
+    let out = out.get_output();
+    assert_eq!(stdout(out), "first\nsecond: 32\n/proc\n");
+    assert_eq!(stderr(out), "umount: /proc: not mounted.\n");
+}
+
+/// ch05-user.md, exercise 5: a map of two ranges written from the host
+/// in one write; inside UID 1000 is UID 100999 outside.
+#[test]
+fn ch05_exercise_5_two_ranges_from_the_host() {
+    if !have_root("ch05_exercise_5_two_ranges_from_the_host") {
+        return;
+    }
+    let mut shell = Shell::start("ch05-user", &[]);
+    let pid = shell.pid;
+    let map = std::env::temp_dir().join(unique("nslab-map"));
+    std::fs::write(&map, "0 0 1\n1 100000 65536\n").unwrap();
+    let dd = Command::new("dd")
+        .arg(format!("if={}", map.display()))
+        .arg(format!("of=/proc/{pid}/uid_map"))
+        .arg("bs=4k")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&map);
+    assert!(
+        dd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dd.stderr)
+    );
+    shell.run("setpriv --reuid=1000 sleep 1000 >/dev/null 2>&1 &");
+    // The child is forked; it is `sleep` once setpriv has changed its
+    // uid and executed it.
+    let deadline = Instant::now() + TIMEOUT;
+    let sleep = loop {
+        let found = children(pid).into_iter().find(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/comm"))
+                .is_ok_and(|comm| comm == "sleep\n")
+        });
+        if let Some(child) = found {
+            break child;
+        }
+        assert!(Instant::now() < deadline, "no sleep under the shell");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status_field(sleep, "Uid"), ["100999"; 4]);
+    // The shell has no capability (it was executed before the map), so
+    // its builtin kill may not signal UID 1000; a program run now may.
+    let refused = shell.run("kill $! 2>&1; echo $?");
+    assert!(
+        refused.ends_with("Operation not permitted\n1\n"),
+        "{refused}"
+    );
+    assert_eq!(shell.run("env kill $!; wait $!; echo $?"), "143\n");
+    assert!(shell.finish().status.success());
+}
+
 // ---------------------------------------------------------------------
 // Chapter 6.
 

@@ -538,6 +538,74 @@ session_ch05_nonroot() {
     save ch05-user-nonroot
 }
 
+session_ch05_mounts() {
+    # Mounts that come into a mount namespace owned by a new user
+    # namespace are locked. A stand-in for the host (a mount namespace
+    # of its own) holds a read-only, nosuid tmpfs, and its tree is made
+    # shared, as systemd makes it.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --make-rshared /; mount -t tmpfs -o ro,nosuid,size=1m guarded /mnt'
+    type_line 'ch05-user --map-root --propagation unchanged'
+    type_line 'findmnt -o TARGET,PROPAGATION /'
+    type_line 'umount /mnt'
+    type_line 'mount -o remount,rw /mnt'
+    type_line 'mount -o remount,bind,suid /mnt'
+    type_line 'mount -t tmpfs over /mnt && findmnt -o TARGET,SOURCE,OPTIONS /mnt'
+    type_line 'cd /mnt && mkdir proc tmp mq pts sys cg'
+    type_line 'mount -t proc proc proc && mount -t tmpfs tmp tmp && mount -t mqueue mq mq && mount -t devpts -o newinstance pts pts && echo mounted'
+    type_line 'mount -t sysfs sys sys'
+    type_line 'mount -t cgroup2 cg cg'
+    type_line 'cd; exit'
+    type_line "ch06-net --map-root -- sh -c 'mount -t tmpfs over /mnt && mkdir /mnt/sys && mount -t sysfs sys /mnt/sys && echo mounted'"
+    type_line 'exit'
+    save ch05-mounts
+}
+
+session_ch05_ranges() {
+    # --map-auto and --map-users, as the user nobody. A stand-in gives
+    # nobody a range of subordinate ids: a file of the session's, bound
+    # over /etc/subuid and /etc/subgid in a mount namespace of its own.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line "echo 'nobody:100000:65536' >subids"
+    type_line 'mount --bind subids /etc/subuid; mount --bind subids /etc/subgid'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line 'ch05-user --map-root --map-auto -- cat /proc/self/uid_map /proc/self/gid_map'
+    type_line 'ch05-user --map-root --map-auto -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-root -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-users 0:200000:10 -- id'
+    type_line 'exit'
+    type_line 'exit'
+    save ch05-ranges
+}
+
+session_ch05_maps() {
+    # The kernel's rules for writing a map, each broken once. The maps
+    # are written as root on the host into a new user namespace that a
+    # sleep holds, with dd: one write(2) of the whole file.
+    start
+    type_line "fresh() { T=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!'); cd /proc/\$T; }"
+    type_line "map() { printf '%s\\n' \"\$@\" >~/map; dd if=~/map of=uid_map bs=4k status=none; }"
+    type_line "fresh; map '0 1000 1' '1 100000 65536' && cat uid_map"
+    type_line "map '0 2000 1'"
+    type_line "fresh; map '0 1000 10' '5 2000 10'"
+    type_line "map \"\$(seq 0 2 680 | awk '{print \$1, \$1, 1}')\""
+    type_line "map \"\$(seq 0 2 678 | awk '{print \$1, \$1, 1}')\" && wc -l uid_map"
+    type_line "fresh; printf '0 1000 1\\n1 2000 1\\n' >uid_map; cat uid_map"
+    type_line "fresh; unshare --user --map-root-user bash -c \"echo '0 1000 1' >uid_map\""
+    type_line "setpriv --bounding-set -setfcap unshare --user --map-root-user id"
+    type_line "setpriv --bounding-set -setfcap unshare --user --map-user=1 id"
+    type_line "setpriv --bounding-set -setfcap ch05-user --map-root -- id"
+    type_line "unshare --user --map-user=1 id"
+    type_line "fresh; map '0 1000 1' '1 100000 65536'; cat /proc/self/uid_map"
+    type_line "unshare --user --map-root-user cat uid_map"
+    type_line "cd; pkill -x -s 0 sleep; ch05-user -- sh -c 'id -u; setpriv --reuid=65534 id'"
+    type_line 'ch05-user -- ping -c 1 127.0.0.1'
+    type_line 'ch05-user --map-root -- setpriv --reuid=0 id -u'
+    save ch05-maps
+}
+
 session_ch06() {
     start
     type_line 'ch06-net'
@@ -649,6 +717,30 @@ session_ch07_parent() {
     type_line 'ch07-inspect tree /proc/$PID/ns/user'
     type_line 'kill $PID'
     save ch07-parent
+}
+
+session_ch07_siblings() {
+    # Capabilities in a user namespace hold there and below, never in a
+    # sibling. B's user namespace is kept with a bind mount (in a mount
+    # namespace of the session's own), so that a shell in a sibling one
+    # can name it.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line "B=\$(unshare --user --map-root-user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect keep $B user b-user'
+    type_line 'ch05-user --map-root'
+    type_line 'ch07-inspect enter b-user id'
+    type_line 'mount -t proc proc /proc'
+    type_line "C=\$(unshare --user --map-root-user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect enter /proc/$C/ns/user id'
+    type_line 'exit'
+    type_line 'ch07-inspect release b-user; kill $B'
+    type_line 'exit'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line "N=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect enter --preserve-credentials /proc/$N/ns/user id'
+    type_line 'kill $N; exit'
+    save ch07-siblings
 }
 
 session_ch07_owned() {
@@ -777,12 +869,16 @@ run ch04-mount ch04_propagation
 run ch04-mount ch04_binding
 run ch05-user ch05
 run ch05-user ch05_nonroot
+run ch05-user ch05_mounts
+run ch05-user ch05_maps
+run ch05-user ch05_ranges
 run ch06-net ch06
 run ch06-net ch06_nonroot
 run ch06-net ch06_veth
 run ch07-inspect ch07
 run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
+run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
