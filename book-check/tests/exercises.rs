@@ -1367,3 +1367,95 @@ fn ch07_exercise_3_a_new_mount_namespace_copies_every_mount() {
     }
     before.assert_unchanged();
 }
+
+/// ch07 exercise 4: a cgroup namespace does not keep root in: through
+/// the cgroup2 mount made before the namespace, the shell moves to the
+/// hierarchy's root, above its view's root, and sees `0::/..`.
+#[test]
+fn ch07_exercise_4_the_namespace_does_not_confine() {
+    if !have_root("ch07_exercise_4_the_namespace_does_not_confine") {
+        return;
+    }
+    let out = host_bash(
+        "unshare --mount bash -c '
+            export CG=/mnt/demo-$$
+            mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs || exit 1
+            trap \"echo \\$\\$ >/mnt/cgroup.procs; rmdir $CG\" EXIT
+            ch07-inspect unshare cgroup mnt -- bash -c \"
+                grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >/mnt/cgroup.procs; grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >\\$CG/cgroup.procs; grep ^0:: /proc/self/cgroup
+            \" 2>/dev/null'",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0::/\n0::/..\n0::/\n");
+}
+
+/// ch02-ipc.md, exercise 4: a limit set inside (no queues at all) holds
+/// inside only; the host's `kernel.msgmni` is as it was.
+#[test]
+fn ch02_exercise_4_a_limit_set_inside_stays_inside() {
+    if !have_root("ch02_exercise_4_a_limit_set_inside_stays_inside") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let msgmni = || std::fs::read_to_string("/proc/sys/kernel/msgmni").unwrap();
+    let on_host = msgmni();
+    let out =
+        host_bash("ch02-ipc -- sh -c 'sysctl -q -w kernel.msgmni=0; ipcmk -Q'");
+    assert!(!out.status.success(), "{out:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("create message queue failed: No space left on device"),
+        "{err}"
+    );
+    assert_eq!(msgmni(), on_host, "the host's kernel.msgmni changed");
+    before.assert_unchanged();
+}
+
+/// ch03-pid.md, exercise 4: after 299 is written to `ns_last_pid`, the
+/// next process is PID 300; `exec` starts none, and stays PID 1.
+#[test]
+fn ch03_exercise_4_the_next_pid_is_300() {
+    if !have_root("ch03_exercise_4_the_next_pid_is_300") {
+        return;
+    }
+    let out = host_bash(
+        r#"ch03-pid -- sh -c 'echo 299 >/proc/sys/kernel/ns_last_pid; sh -c "echo \$\$"'
+           ch03-pid -- sh -c 'echo 299 >/proc/sys/kernel/ns_last_pid; exec sh -c "echo \$\$"'"#,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "300\n1\n");
+}
+
+/// ch06-net.md, exercise 4: a UNIX socket with a path is reached from
+/// inside ch06-net, through the file system it shares with the host.
+/// The test binds it in a stand-in (a mount namespace with a tmpfs on
+/// /tmp), so that no file is left behind, however it ends.
+#[test]
+fn ch06_exercise_4_a_socket_with_a_file_is_reached() {
+    if !have_root("ch06_exercise_4_a_socket_with_a_file_is_reached") {
+        return;
+    }
+    let script = r#"
+        set -e
+        mount -t tmpfs none /tmp
+        python3 -c 'import socket, os
+s = socket.socket(socket.AF_UNIX)
+s.bind("/tmp/nslab-demo.sock")
+s.listen()
+os.fork() or s.accept()'
+        ch06-net -- python3 -c 'import socket, os
+e = socket.socket(socket.AF_UNIX).connect_ex("/tmp/nslab-demo.sock")
+print(os.strerror(e) if e else "connected")'
+    "#;
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .env("PATH", on_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run unshare");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "connected\n");
+}

@@ -375,6 +375,24 @@ session_ch02() {
     save ch02-ipc
 }
 
+session_ch02_posix() {
+    # POSIX message queues, /dev/shm and the IPC limits, in a stand-in
+    # host: an IPC and mount namespace of its own, so that the queue,
+    # the file in /dev/shm and the limits set here never reach the host.
+    start
+    type_line "unshare --ipc --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t mqueue none /mnt && : >/mnt/jobs && ls /mnt'
+    # The old mount still shows the queues of the namespace that made it.
+    type_line 'ch02-ipc -- ls /mnt'
+    type_line "ch02-ipc -- unshare --mount sh -c 'mount -t mqueue none /mnt && ls -A /mnt | wc -l'"
+    type_line 'mount -t tmpfs none /dev/shm && : >/dev/shm/frames && ch02-ipc -- ls /dev/shm'
+    type_line 'sysctl -w kernel.msgmnb=32768 fs.mqueue.msg_max=20'
+    type_line "ch02-ipc -- sh -c 'sysctl kernel.msgmnb fs.mqueue.msg_max; sysctl -w kernel.msgmnb=1000'"
+    type_line 'sysctl kernel.msgmnb'
+    type_line 'exit'
+    save ch02-posix
+}
+
 session_ch03() {
     start
     type_line 'echo $$'
@@ -415,6 +433,31 @@ session_ch03_signals() {
     type_line "ch03-pid -- sh -c 'sleep 4242 & echo \"sleep is PID \$!\"'"
     type_line "pgrep -s 0 -x -f 'sleep 4242' || echo 'no sleep 4242 left'"
     save ch03-signals
+}
+
+session_ch03_rules() {
+    # The PID namespace's one-way rules, each with a command.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_line "ch03-pid -- sh -c 'cat /proc/sys/kernel/ns_last_pid; echo 99 >/proc/sys/kernel/ns_last_pid; sh -c \"echo my PID is \\\$\\\$\"'"
+    type_line 'unshare --pid unshare --pid true'
+    type_line "unshare --pid --fork unshare --pid --fork sh -c 'echo my PID is \$\$'"
+    # A signal from inside names its sender; one from the host, nobody.
+    type_line "ch03-pid -- strace -qq -e trace=none sh -c 'echo my PID is \$\$; kill -USR1 \$\$'"
+    type_and_go 'ch03-pid -- strace -qq -e trace=none sleep 100'
+    sleep_started
+    second_terminal host
+    type_line "kill -USR1 \$(pgrep -t $first -x sleep)"
+    win=nslab:main
+    wait_for_prompt ""
+    # How deep they nest: each level starts the next, until one fails.
+    type_line "export NEST='n=\$((n + 1)); export n; unshare --pid --fork sh -c \"\$NEST\" || echo \"levels below the host: \$((n - 1))\"'"
+    type_line 'sh -c "$NEST"'
+    type_line "export NEST='n=\$((n + 1)); export n; unshare --user --map-root-user sh -c \"\$NEST\" || echo \"levels below the host: \$((n - 1))\"'"
+    type_line 'sh -c "$NEST"'
+    save ch03-rules
 }
 
 session_ch04() {
@@ -508,6 +551,23 @@ session_ch04_binding() {
     type_line 'for m in shared other; do findmnt -no TARGET,PROPAGATION /mnt/$m; done'
     type_line 'exit'
     save ch04-binding
+}
+
+session_ch04_pivot() {
+    # pivot_root(2) moves every process of the namespace whose root or
+    # working directory is the old root, not only its caller.
+    make_rootfs
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --bind rootfs rootfs'
+    type_line '(cd / && exec sleep 1000) & (cd /etc && exec sleep 1000) &'
+    type_line 'show() { for p in $(jobs -p); do echo "root=$(readlink $1/$p/root) cwd=$(readlink $1/$p/cwd)"; done; }'
+    type_line 'show /proc'
+    type_line 'cd rootfs && pivot_root . tmp'
+    type_line 'show /tmp/proc'
+    type_line 'ls /tmp/proc/$(jobs -p | head -n 1)/cwd'
+    type_line 'kill $(jobs -p); exit'
+    save ch04-pivot
 }
 
 session_ch05() {
@@ -647,6 +707,28 @@ session_ch06_nonroot() {
     save ch06-net-nonroot
 }
 
+session_ch06_rules() {
+    # A stand-in host: a network namespace of its own, cut off from the
+    # real host's, so that its abstract socket and its settings never
+    # meet the host's (nor another run's).
+    start
+    type_line "unshare --net env PS1='stand-in# ' bash --norc"
+    # A server on the abstract name @nslab-demo: it listens, then goes
+    # to the background, takes one connection and exits.
+    type_line "python3 -c 'import socket, os; s = socket.socket(socket.AF_UNIX); s.bind(\"\\0nslab-demo\"); s.listen(); os.fork() or s.accept()'"
+    type_line "ss -xl | grep -c @nslab-demo; ch06-net -- sh -c 'ss -xl | grep -c @nslab-demo'"
+    type_line "CONNECT='import socket, os; e = socket.socket(socket.AF_UNIX).connect_ex(\"\\0nslab-demo\"); print(os.strerror(e) if e else \"connected\")'"
+    type_line 'ch06-net -- python3 -c "$CONNECT"'
+    type_line 'python3 -c "$CONNECT"'
+    # /proc/sys/net: each network namespace has its own settings, and a
+    # new one starts from the defaults, not from a copy.
+    type_line 'sysctl -w net.ipv4.ip_default_ttl=99'
+    type_line "ch06-net -- sh -c 'sysctl net.ipv4.ip_default_ttl; sysctl -w net.ipv4.ip_default_ttl=42'"
+    type_line 'sysctl net.ipv4.ip_default_ttl'
+    type_line 'exit'
+    save ch06-rules
+}
+
 session_ch07() {
     # Two terminals: a chapter runs in the first, the inspector in the
     # second, as the page describes. `tty` names the first terminal,
@@ -676,6 +758,29 @@ session_ch07() {
     type_line "ch07-inspect unshare pid -- sh -c 'echo \$\$'"
     type_line 'ch07-inspect unshare --boottime 86400 time -- cat /proc/uptime'
     save ch07-inspect
+}
+
+session_ch07_one_way() {
+    # setns into a PID namespace goes down, never up; what a process
+    # that enters from above sees as its parent, and where its orphans go.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_line 'export HOST_SHELL=$$'
+    type_line 'ch04-mount'
+    type_line 'ch07-inspect enter /proc/$HOST_SHELL/ns/pid true'
+    type_line 'mount -t proc proc /proc'
+    second_terminal inspector
+    type_line "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch04-mount)\"); echo \$PID"
+    # The subshell exits at once: its orphan goes to that namespace's
+    # PID 1, not to the tool (a subreaper, but outside).
+    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); ps -o pid,ppid,args'"
+    win=nslab:main
+    type_line 'exit'
+    keep_screen ch07-one-way
+    win=nslab:inspector
+    save ch07-one-way-inspector
 }
 
 # How a namespace outlives its processes: one session per case.
@@ -805,6 +910,73 @@ session_ch07_mounts() {
     save ch07-mounts
 }
 
+session_ch07_cgroupns() {
+    # The cgroup namespace's view: a cgroup of the stand-in's own (in
+    # the v2 hierarchy, mounted in the stand-in) becomes the root.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'export CG=/mnt/demo-$$'
+    type_line 'mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs'
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line "ch07-inspect unshare cgroup mnt -- env PS1='\\u@\\h:\\w# ' bash --norc"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'findmnt -no FSROOT,TARGET /mnt; ls -d $CG'
+    type_line 'mount -t cgroup2 none /srv && findmnt -no FSROOT,TARGET /srv; ls /srv | grep -c demo'
+    type_line 'stat -c %i /srv $CG'
+    type_line 'exit'
+    type_line 'echo $$ >/mnt/cgroup.procs && rmdir $CG; exit'
+    save ch07-cgroupns
+}
+
+session_ch07_time() {
+    # A time namespace: its offsets, when they can be written, and the
+    # clock it leaves alone.
+    start
+    type_line 'cat /proc/self/timens_offsets'
+    type_line 'date +%Y; uptime -s | cut -d- -f1'
+    type_line "ch07-inspect unshare --monotonic 86400 --boottime 315360000 time -- sh -c 'cat /proc/self/timens_offsets; date +%Y; uptime -s | cut -d- -f1' 2>/dev/null"
+    type_line "ch07-inspect unshare time -- bash -c 'echo \"boottime 60 0\" >/proc/self/timens_offsets' 2>&1 | tail -n 1"
+    type_line 'ch07-inspect unshare --monotonic -1000000000 time -- true'
+    type_line 'setpriv --bounding-set -sys_time ch07-inspect unshare --monotonic 60 time -- true'
+    save ch07-time
+}
+
+session_ch07_pidfd() {
+    # enter joins all namespaces with one setns(2) on a pidfd (5.8).
+    start
+    type_line "PID=\$(unshare --uts --net sh -c 'hostname boxed; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'strace -e trace=pidfd_open,setns -e signal=none ch07-inspect enter $PID hostname'
+    type_line 'kill $PID'
+    save ch07-pidfd
+}
+
+session_ch07_spawn() {
+    # clone3 with CLONE_INTO_CGROUP and CLONE_PIDFD (5.7).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t cgroup2 none /mnt && mkdir /mnt/demo-$$'
+    type_line "ch07-inspect spawn /mnt/demo-\$\$ -- sh -c 'grep ^0:: /proc/self/cgroup'"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'rmdir /mnt/demo-$$; exit'
+    save ch07-spawn
+}
+
+session_ch07_idmap() {
+    # An idmapped bind mount (mount_setattr, MOUNT_ATTR_IDMAP, 5.12).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs none /mnt && mkdir /mnt/src /mnt/dst && touch /mnt/src/file'
+    type_line "PID=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line "echo '0 1000 1' >/proc/\$PID/uid_map; echo '0 1000 1' >/proc/\$PID/gid_map"
+    type_line 'ch07-inspect idmap /proc/$PID/ns/user /mnt/src /mnt/dst'
+    type_line "stat -c '%u:%g %n' /mnt/src/file /mnt/dst/file"
+    type_line 'setpriv --reuid 1000 --regid 1000 --clear-groups touch /mnt/dst/new'
+    type_line "stat -c '%u:%g %n' /mnt/src/new /mnt/dst/new"
+    type_line 'touch /mnt/dst/by-root'
+    type_line 'kill $PID; exit'
+    save ch07-idmap
+}
+
 session_live_ch07() {
     # Whole-system views: what they list depends on everything that
     # runs on the machine, and cost measures time. Recorded, but in
@@ -861,12 +1033,15 @@ session_errors_ch07() {
 run intro intro
 run ch01-uts ch01
 run ch02-ipc ch02
+run ch02-ipc ch02_posix
 run ch03-pid ch03
 run ch03-pid ch03_signals
+run ch03-pid ch03_rules
 run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
 run ch04-mount ch04_binding
+run ch04-mount ch04_pivot
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch05-user ch05_mounts
@@ -875,13 +1050,20 @@ run ch05-user ch05_ranges
 run ch06-net ch06
 run ch06-net ch06_nonroot
 run ch06-net ch06_veth
+run ch06-net ch06_rules
 run ch07-inspect ch07
+run ch07-inspect ch07_one_way
 run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
 run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
+run ch07-inspect ch07_cgroupns
+run ch07-inspect ch07_time
+run ch07-inspect ch07_pidfd
+run ch07-inspect ch07_spawn
+run ch07-inspect ch07_idmap
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors

@@ -10,7 +10,7 @@
 
 use std::process::Output;
 
-use nslab_testkit::{bin, chapter, have_root, stderr, stdout};
+use nslab_testkit::{bin, chapter, have_root, stderr, stdout, unique};
 
 /// `fresh` makes a user namespace held by a sleep and enters its
 /// /proc/PID; `map` writes its arguments, one per line, to `uid_map`
@@ -31,7 +31,9 @@ map() { printf '%s\n' "$@" >"$MAPFILE"; dd if="$MAPFILE" of=uid_map bs=4k status
 /// `$CH05`, and returns its output (whatever its status).
 fn rules(script: &str) -> Output {
     let dir = std::env::temp_dir();
-    let mapfile = dir.join(format!("nslab-rules-map-{}", std::process::id()));
+    // One file per call: the tests of this file run at once, in threads
+    // of one process.
+    let mapfile = dir.join(unique("nslab-rules-map"));
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!("{PRELUDE}\n{script}"))
