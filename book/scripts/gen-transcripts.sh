@@ -849,11 +849,16 @@ session_ch07_siblings() {
 }
 
 session_ch07_owned() {
+    # The demo, as the reader runs it from book/demos/.
+    cp "$repo/book/demos/pass-ns-fd.py" "$home/"
     start
     # setns(2) checks the type when asked to: nsenter --net passes
     # CLONE_NEWNET, and a UTS namespace's file is refused.
     type_line 'nsenter --net=/proc/self/ns/uts true'
     type_line 'nsenter --uts=/proc/self/ns/uts hostname'
+    # A namespace handed over a UNIX socket, by its descriptor alone.
+    type_line "BOX=\$(unshare --uts sh -c 'hostname box; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'python3 pass-ns-fd.py $BOX; kill $BOX'
     # A user namespace with no process, kept by a namespace it owns.
     type_line "PID=\$(unshare --user --map-root-user --uts sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
     type_line 'readlink /proc/$PID/ns/user'
