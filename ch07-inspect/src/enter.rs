@@ -308,9 +308,10 @@ fn setns_failure(name: &str, errno: Errno) -> Failure {
     let failure =
         Failure::new(format!("cannot enter the {name} namespace: {errno}"));
     match errno {
-        Errno::EPERM if !Uid::effective().is_root() => {
-            failure.hint("setns(2) needs CAP_SYS_ADMIN: run as root (sudo)")
-        }
+        Errno::EPERM if !Uid::effective().is_root() => failure.hint(format!(
+            "setns(2) needs CAP_SYS_ADMIN: run as root, `{}`",
+            nslab::failure::sudo_command("ch07-inspect")
+        )),
         Errno::EPERM => failure.hint(
             "the namespace belongs to a user namespace that we do not \
              own, or a seccomp filter forbids setns",
