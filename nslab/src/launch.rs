@@ -95,8 +95,19 @@ impl Launch {
         // The child waits on this pipe until we say "go" (or die).
         let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC)
             .map_err(|errno| Failure::errno("cannot create a pipe", errno))?;
-        // Orphans of the command become ours, so that we can end them.
+        // Orphans of the command become ours, so that we can end them;
+        // `/proc` names them. Where it cannot, and no PID namespace ends
+        // them for us, they would outlive us: say so at once.
         reap::become_subreaper();
+        if !reap::open_proc() && !namespaces.contains(CloneFlags::CLONE_NEWPID)
+        {
+            output::say(
+                tool,
+                "/proc here does not show this PID namespace: what the \
+                 command leaves running in the background cannot be found, \
+                 and will outlive the tool",
+            );
+        }
         // Block every signal until our handlers know the child's PID; the
         // child starts with this mask too and gives back the old one.
         let inherited = Inherited::block_all()
