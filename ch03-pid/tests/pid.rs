@@ -322,3 +322,30 @@ fn proc_is_the_hosts_and_only_proc_self_names_the_caller() {
     assert!(lines[3].starts_with("uts:["), "{text}");
     assert_ne!(lines[3], host_uts, "/proc/self/ns/uts is the new one");
 }
+
+/// A signal that PID 1 ignores on purpose is its own choice (an
+/// interactive shell ignores SIGQUIT), except SIGTERM: a supervisor's
+/// request to stop ends it anyway, as `docker stop` does.
+#[test]
+fn a_pid1_that_ignores_sigquit_keeps_running_but_not_sigterm() {
+    if !have_root("a_pid1_that_ignores_sigquit_keeps_running_but_not_sigterm") {
+        return;
+    }
+    let script = "import signal, time\n\
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)\n\
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n\
+        print('ready', flush=True)\n\
+        time.sleep(600)\n";
+    let noted = Noted::start(script);
+    noted.signal(libc::SIGQUIT);
+    noted.signal(libc::SIGQUIT);
+    // A pending SIGQUIT is delivered before SIGTERM (the lower number
+    // first), so the first note is about SIGTERM only if the two SIGQUITs
+    // started nothing.
+    noted.signal(libc::SIGTERM);
+    let note = noted.note();
+    assert!(note.contains("PID 1 has no handler for SIGTERM"), "{note}");
+    noted.signal(libc::SIGTERM);
+    assert!(noted.note().contains("asked twice"));
+    assert_eq!(noted.status(), Some(128 + libc::SIGKILL));
+}

@@ -283,13 +283,13 @@ fn handle(signal: libc::c_int, info: Option<&libc::siginfo_t>) {
         send(signal);
     }
     // PID 1 of a PID namespace: the kernel drops every signal that it
-    // has left at the default action, so `sleep` as PID 1 shrugs off
-    // Ctrl-C and SIGTERM. For a request to stop, we end it ourselves:
-    // with SIGKILL, which PID 1 cannot refuse from outside its namespace.
+    // has no handler for, so `sleep` as PID 1 shrugs off Ctrl-C and
+    // SIGTERM. For a request to stop, we end it ourselves: with SIGKILL,
+    // which PID 1 cannot refuse from outside its namespace.
     let stop = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
     if !COMMAND_IS_PID1.load(Ordering::Relaxed)
         || !stop.contains(&signal)
-        || !left_at_default(signal)
+        || command_decides(signal)
     {
         return;
     }
@@ -325,14 +325,17 @@ fn name(signal: libc::c_int) -> &'static [u8] {
     }
 }
 
-// ANCHOR: left_at_default
-/// True when the command has neither a handler for `signal` nor ignores
-/// it (`SigCgt` and `SigIgn` of `/proc/PID/status`), or when that cannot
-/// be read. Allocates nothing: it runs in the signal handler.
-fn left_at_default(signal: libc::c_int) -> bool {
+// ANCHOR: command_decides
+/// True when the command decides for itself what `signal` does: it has
+/// a handler for it (`SigCgt` of `/proc/PID/status`), or it ignores it
+/// (`SigIgn`: an interactive shell ignores SIGQUIT, a `nohup` command
+/// SIGHUP), unless that is SIGTERM, which supervisors send to stop a
+/// container whatever it ignores. False when that cannot be read.
+/// Allocates nothing: it runs in the signal handler.
+fn command_decides(signal: libc::c_int) -> bool {
     let dir = CHILD_PROC.load(Ordering::Relaxed);
     if dir < 0 {
-        return true;
+        return false;
     }
     let mut text = [0u8; 8192];
     // SAFETY: openat(2), read(2) and close(2) are async-signal-safe; the
@@ -341,7 +344,7 @@ fn left_at_default(signal: libc::c_int) -> bool {
         let flags = libc::O_RDONLY | libc::O_CLOEXEC;
         let fd = libc::openat(dir, c"status".as_ptr(), flags);
         if fd < 0 {
-            return true;
+            return false;
         }
         let mut length = 0;
         while length < text.len() {
@@ -356,13 +359,12 @@ fn left_at_default(signal: libc::c_int) -> bool {
         length
     };
     let text = &text[..length];
-    let handled = [&b"\nSigIgn:\t"[..], &b"\nSigCgt:\t"[..]]
-        .iter()
-        .filter_map(|field| mask_after(text, field))
-        .any(|mask| mask & bit(signal) != 0);
-    !handled
+    let has = |field: &[u8]| {
+        mask_after(text, field).is_some_and(|mask| mask & bit(signal) != 0)
+    };
+    has(b"\nSigCgt:\t") || has(b"\nSigIgn:\t") && signal != libc::SIGTERM
 }
-// ANCHOR_END: left_at_default
+// ANCHOR_END: command_decides
 
 /// The hexadecimal mask after `field` in `text`.
 fn mask_after(text: &[u8], field: &[u8]) -> Option<u64> {
