@@ -395,6 +395,15 @@ pub fn every_signal_a_process_sends_reaches_the_command(
     tool: &str,
     pid_namespace: bool,
 ) {
+    every_signal_reaches(tool, &["--"]);
+    if pid_namespace {
+        every_signal_reaches(tool, &["--init", "--"]);
+    }
+}
+
+/// [`every_signal_a_process_sends_reaches_the_command`] with `before`
+/// in front of the command (`--`, `--init --`, `unshare uts --`).
+pub fn every_signal_reaches(tool: &str, before: &[&str]) {
     let signals = [
         libc::SIGALRM,
         libc::SIGRTMIN(),
@@ -416,25 +425,18 @@ pub fn every_signal_a_process_sends_reaches_the_command(
         while True:\n\
         \x20   signal.pause()\n";
     let numbers: Vec<String> = signals.iter().map(i32::to_string).collect();
-    let options: &[&[&str]] = if pid_namespace {
-        &[&["--"], &["--init", "--"]]
-    } else {
-        &[&["--"]]
-    };
-    for option in options {
-        let mut args: Vec<&str> = option.to_vec();
-        args.extend(["python3", "-c", script]);
-        args.extend(numbers.iter().map(String::as_str));
-        let mut running = Running::start(&bin(tool), &args);
-        for signal in signals {
-            running.signal(signal);
-            let mut line = String::new();
-            running.stdout.read_line(&mut line).unwrap();
-            assert_eq!(line, format!("got {signal}\n"), "{option:?}");
-        }
-        running.signal(libc::SIGUSR2);
-        assert_eq!(running.wait(Duration::from_secs(10)).0, Some(5));
+    let mut args: Vec<&str> = before.to_vec();
+    args.extend(["python3", "-c", script]);
+    args.extend(numbers.iter().map(String::as_str));
+    let mut running = Running::start(&bin(tool), &args);
+    for signal in signals {
+        running.signal(signal);
+        let mut line = String::new();
+        running.stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("got {signal}\n"), "{before:?}");
     }
+    running.signal(libc::SIGUSR2);
+    assert_eq!(running.wait(Duration::from_secs(10)).0, Some(5));
 }
 
 /// A hang-up where the tool leads the session (`ssh -t`, `script -c`,
@@ -446,56 +448,63 @@ pub fn a_hang_up_reaches_the_command_when_the_tool_leads_the_session(
     tool: &str,
     pid_namespace: bool,
 ) {
-    let options: &[&str] = if pid_namespace {
-        &["", "--init"]
-    } else {
-        &[""]
-    };
-    for option in options {
-        let marker = crate::unique_number();
-        let dir = crate::SharedDir::new();
-        let got = dir.path.join("got");
-        let line = format!(
-            "exec {} {option} -- sh -c 'trap \"echo hup > {}; exit 7\" HUP; \
-             echo ready; while :; do sleep {marker}; done'",
-            bin(tool).display(),
-            got.display()
-        );
-        let mut script = Command::new("script")
-            .args(["-qefc", &line, "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start script(1)");
-        let mut stdout = BufReader::new(script.stdout.take().unwrap());
-        let mut seen = String::new();
-        while !seen.contains("ready") {
-            let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            seen.push_str(&line);
-        }
-        assert!(seen.contains("ready"), "{seen}");
-        script.kill().unwrap();
-        script.wait().unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !processes_with(&format!("sleep {marker}")).is_empty()
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let left = processes_with(&format!("sleep {marker}"));
-        // Whatever the outcome, nothing is left behind by the test.
-        for pid in &left {
-            // SAFETY: kill(2); these processes carry our unique marker.
-            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
-        }
-        assert!(left.is_empty(), "{option}: outlived the terminal: {left:?}");
-        let text = std::fs::read_to_string(&got).unwrap_or_default();
-        assert_eq!(text, "hup\n", "{option}: the command got no SIGHUP");
+    a_hang_up_reaches(tool, &["--"]);
+    if pid_namespace {
+        a_hang_up_reaches(tool, &["--init", "--"]);
     }
+}
+
+/// [`a_hang_up_reaches_the_command_when_the_tool_leads_the_session`]
+/// with `before` in front of the command.
+pub fn a_hang_up_reaches(tool: &str, before: &[&str]) {
+    let marker = crate::unique_number();
+    let dir = crate::SharedDir::new();
+    let got = dir.path.join("got");
+    let line = format!(
+        "exec {} {} sh -c 'trap \"echo hup > {}; exit 7\" HUP; \
+         echo ready; while :; do sleep {marker}; done'",
+        bin(tool).display(),
+        before.join(" "),
+        got.display()
+    );
+    let mut script = Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start script(1)");
+    let mut stdout = BufReader::new(script.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("ready") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains("ready"), "{seen}");
+    script.kill().unwrap();
+    script.wait().unwrap();
+    let sleep = format!("sleep {marker}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !processes_with(&sleep).is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let left = processes_with(&sleep);
+    // Whatever the outcome, nothing is left behind by the test.
+    for pid in &left {
+        // SAFETY: kill(2); these processes carry our unique marker.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    assert!(
+        left.is_empty(),
+        "{before:?}: outlived the terminal: {left:?}"
+    );
+    let text = std::fs::read_to_string(&got).unwrap_or_default();
+    assert_eq!(text, "hup\n", "{before:?}: the command got no SIGHUP");
 }
 
 /// Where `/proc` does not show the tool's PID namespace (an empty
