@@ -18,7 +18,7 @@
 #   ordinary user (chapter 5 runs as one, and so do the tests); root, or
 #   sudo; Rust >= the workspace's rust-version, and a C toolchain for
 #   the static link; the tools typed inside the chapters; the tools the
-#   tests use (tmux, python3, script, diff).
+#   tests use (tmux, python3, script, strace, diff).
 # Advisory (WARN, exit status unchanged): Linux >= 5.8 (only for
 #   `ch06-net --veth`); mdBook 0.5.4 (only to build the book yourself).
 #
@@ -279,6 +279,7 @@ fi
 tools tmux "the tests drive a terminal with it" tmux
 tools python3 "the tests" python3
 tools bsdutils "the tests" script
+tools strace "the tests count the kill(2) calls of the tool" strace
 tools diffutils "the book's scripts" diff
 
 # --- the book --------------------------------------------------------
