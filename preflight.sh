@@ -46,7 +46,30 @@ want_package() {
     *) packages="${packages:+$packages }$1" ;;
     esac
 }
-have() { command -v "$1" >/dev/null 2>&1; }
+# The first program called $1 on PATH, by its path. Not `command -v`:
+# busybox sh runs its own applets first by name, and busybox's unshare
+# and setpriv lack options we use; an applet (a link to busybox) is
+# skipped, the real program is run by its path.
+find_tool() {
+    f_ifs=$IFS
+    IFS=:
+    for f_dir in $PATH; do
+        f_path=${f_dir:-.}/$1
+        if [ -f "$f_path" ] && [ -x "$f_path" ]; then
+            case $(readlink -f "$f_path" 2>/dev/null) in
+            */busybox) ;;
+            *)
+                IFS=$f_ifs
+                echo "$f_path"
+                return 0
+                ;;
+            esac
+        fi
+    done
+    IFS=$f_ifs
+    return 1
+}
+have() { find_tool "$1" >/dev/null; }
 
 # True when version $1 (X.Y or X.Y.Z...) is at least $2 (X.Y).
 at_least() {
@@ -59,7 +82,16 @@ at_least() {
         { [ "$v_major" -eq "$w_major" ] && [ "${v_minor:-0}" -ge "$w_minor" ]; }
 }
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/nslab-preflight.XXXXXX") || exit 1
+# A scratch directory: in TMPDIR, or where it is unusable (checked
+# below), /tmp or /var/tmp.
+scratch=''
+for dir in "${TMPDIR:-/tmp}" /tmp /var/tmp; do
+    scratch=$(mktemp -d "$dir/nslab-preflight.XXXXXX" 2>/dev/null) && break
+done
+if [ -z "$scratch" ]; then
+    echo "nslab preflight: cannot create a temporary directory in ${TMPDIR:-/tmp}, /tmp or /var/tmp; set TMPDIR to a writable directory" >&2
+    exit 1
+fi
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -68,6 +100,11 @@ uid=$(id -u)
 here=$(dirname "$0")
 
 echo "nslab preflight: $(uname -srm), as $(id -un) (uid $uid)"
+
+# cargo and the tests make their files in TMPDIR.
+if [ -n "${TMPDIR:-}" ] && ! { [ -d "$TMPDIR" ] && [ -w "$TMPDIR" ]; }; then
+    fail "TMPDIR=$TMPDIR: not a writable directory (cargo and the tests write there); \`export TMPDIR=/tmp\`, or create it"
+fi
 
 # --- the kernel ------------------------------------------------------
 
@@ -94,12 +131,15 @@ try_unshare() {
     esac
     if [ "$uid" -eq 0 ] || [ "$1" = user ]; then
         # shellcheck disable=SC2086 # two words for pid
-        unshare $t_flags true 2>"$scratch/err"
+        "$unshare" $t_flags true 2>"$scratch/err"
     else
         # shellcheck disable=SC2086
-        unshare --user --map-root-user $t_flags true 2>"$scratch/err"
+        "$unshare" --user --map-root-user $t_flags true 2>"$scratch/err"
     fi
 }
+
+unshare=$(find_tool unshare)
+setpriv=$(find_tool setpriv)
 
 for type in mnt uts ipc pid net user cgroup time; do
     if [ ! -e "/proc/self/ns/$type" ]; then
@@ -157,15 +197,15 @@ fi
 if ! have unshare; then
     tried='not tried (no unshare)'
 elif [ "$uid" -ne 0 ]; then
-    if unshare --user --map-root-user true 2>"$scratch/err"; then
+    if "$unshare" --user --map-root-user true 2>"$scratch/err"; then
         tried=ok
     else
         tried=$(head -n 1 "$scratch/err")
     fi
 elif have setpriv; then
     # From / : nobody may not be able to reach the current directory.
-    if (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups \
-        unshare --user --map-root-user true) 2>"$scratch/err"; then
+    if (cd / && "$setpriv" --reuid=65534 --regid=65534 --clear-groups \
+        "$unshare" --user --map-root-user true) 2>"$scratch/err"; then
         tried=ok
     else
         tried=$(head -n 1 "$scratch/err")
@@ -279,7 +319,7 @@ fi
 tools tmux "the tests drive a terminal with it" tmux
 tools python3 "the tests" python3
 tools bsdutils "the tests" script
-tools strace "the tests count the kill(2) calls of the tool" strace
+tools strace "the tests" strace
 tools diffutils "the book's scripts" diff
 
 # --- the book --------------------------------------------------------

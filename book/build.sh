@@ -4,13 +4,18 @@
 # book/book/zh-CN. Uses the pinned tools, from the repository root, and
 # fails when mdBook fails or prints any warning or error (mdBook only
 # logs a broken {{#include}} and carries on), when a link between pages
-# is broken (book/scripts/check-links.py), or when the translation is
-# not complete (book/scripts/check-translation.sh).
+# is broken (book/scripts/check-links.py), when the translation is
+# not complete (book/scripts/check-translation.sh), when the search of
+# either edition does not find the words of its pages
+# (book/scripts/check-search.js), or when `zh-CN.sh serve` does not
+# serve both editions linked to each other (book/scripts/check-serve.js).
 #
 # Usage:   bash book/build.sh
 # Needs:   cargo install --locked mdbook --version 0.5.4
 #          cargo install --locked mdbook-i18n-helpers --version 0.4.0
-#          gettext (`apt-get install gettext`) and python3
+#          gettext (`apt-get install gettext`), python3 and node
+#          (`apt-get install nodejs`: it runs mdBook's search and
+#          book/language-link.js as a browser would)
 set -euo pipefail
 
 want=0.5.4
@@ -39,6 +44,12 @@ if ! cargo install --list 2>/dev/null |
     exit 1
 fi
 
+if ! command -v node >/dev/null; then
+    echo "book/build.sh: no node, which checks the search and the links" \
+        "between the editions; install it with \`apt-get install nodejs\`" >&2
+    exit 1
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=()
@@ -64,6 +75,10 @@ python3 book/scripts/check-links.py book/book ||
     failed+=("broken links between pages (above)")
 bash book/scripts/check-translation.sh ||
     failed+=("the Chinese translation is not complete (above)")
+node book/scripts/check-search.js book/book ||
+    failed+=("the search does not find the words of the pages (above)")
+node book/scripts/check-serve.js ||
+    failed+=("zh-CN.sh serve does not serve both editions (above)")
 
 if ((${#failed[@]} > 0)); then
     printf 'book/build.sh: %s\n' "${failed[@]}" >&2

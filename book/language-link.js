@@ -23,7 +23,8 @@
     // `path_to_root` is mdBook's: from this page to its edition's root.
     const root = new URL(path_to_root || "./", location.href);
     if (chinese && root.pathname === "/") {
-        // Served on its own (`zh-CN.sh serve`): no English edition above.
+        // The Chinese edition served on its own, at the root of a server
+        // (`zh-CN.sh serve` serves both): no English edition above.
         return;
     }
     const link = document.createElement("a");
@@ -42,8 +43,8 @@
     point();
     window.addEventListener("hashchange", point);
     buttons.prepend(link);
-    // `mdbook serve` serves one edition: hide the link if the other is
-    // not there.
+    // `mdbook serve book` serves the English edition alone: hide the
+    // link if the other is not there.
     if (location.protocol.startsWith("http")) {
         fetch(link.href, { method: "HEAD" })
             .then((response) => {

@@ -471,6 +471,13 @@ pub fn normalise(transcript: &str, hostname: &str) -> Vec<String> {
             let line = replace_after(&line, "0x", |c| c.is_ascii_hexdigit());
             // A veth end names its peer's index: `eth0@if17`.
             let line = replace_after(&line, "@if", |c| c.is_ascii_digit());
+            // Mount peer groups are numbered by the kernel as they come.
+            let line = ["shared:", "master:", "propagate_from:"].iter().fold(
+                line,
+                |line, field| {
+                    replace_after(&line, field, |c| c.is_ascii_digit())
+                },
+            );
             // IPC ids are small numbers that grow with every queue.
             let volatile = ["Message queue id", "ipcrm", "msqid", "0xN"]
                 .iter()
@@ -721,6 +728,11 @@ mod tests {
         assert_eq!(a[0], "root@HOSTNAME:~# echo $$");
         assert_eq!(a[1], "1");
         assert_eq!(a[7], "vmstat uid=N(nobody)");
+        // Peer group numbers are the kernel's to choose.
+        assert_eq!(
+            normalise("/mnt master:7 shared:12 propagate_from:3", "vm"),
+            normalise("/mnt master:1 shared:9 propagate_from:41", "vm")
+        );
         // A PID that changes from 1 to 7 is a difference.
         assert_ne!(normalise("1", "vm"), normalise("7", "vm"));
         assert_ne!(

@@ -152,6 +152,89 @@ fn summary_links(summary: &str) -> Vec<String> {
     links
 }
 
+/// The section numbers mdBook gives the numbered chapters of
+/// SUMMARY.md (the list items: `1.`, `1.1.`, `2.`, counted on across
+/// part titles), as (number, link target); prefix and suffix chapters,
+/// the links outside the list, have none.
+fn summary_numbers(summary: &str) -> Vec<(String, String)> {
+    let mut numbers = Vec::new();
+    // The counters of the open levels, and the indentation of each.
+    let mut levels: Vec<(usize, usize)> = Vec::new();
+    for line in summary.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let Some(item) = line.trim_start().strip_prefix("- [") else {
+            continue;
+        };
+        while levels.last().is_some_and(|&(at, _)| at > indent) {
+            levels.pop();
+        }
+        match levels.last_mut() {
+            Some((at, count)) if *at == indent => *count += 1,
+            _ => levels.push((indent, 1)),
+        }
+        let number: String = levels
+            .iter()
+            .map(|(_, count)| format!("{count}."))
+            .collect();
+        let target = summary_links(item).pop().unwrap_or_default();
+        numbers.push((number, target));
+    }
+    numbers
+}
+
+/// The sidebar numbers the chapters, and the pages call chapter `chNN`
+/// "chapter NN" (第 NN 章): a page between two chapters must not take a
+/// chapter's number.
+#[test]
+fn chapters_have_their_own_numbers_in_the_sidebar() {
+    let summary = read(&book_src().join("SUMMARY.md"));
+    let numbers = summary_numbers(&summary);
+    let mut problems = Vec::new();
+    let mut chapters = 0;
+    for (number, target) in &numbers {
+        let Some(chapter) = target
+            .strip_prefix("ch")
+            .and_then(|rest| rest.get(..2))
+            .and_then(|digits| digits.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        chapters += 1;
+        if *number != format!("{chapter}.") {
+            problems.push(format!("{target} is numbered {number}"));
+        }
+    }
+    assert_eq!(chapters, 7, "SUMMARY.md numbers {numbers:?}");
+    assert!(
+        problems.is_empty(),
+        "SUMMARY.md: a chapter's number in the sidebar must be the one \
+         its name and the text give it (make the pages between chapters \
+         sub-chapters, or prefix or suffix chapters):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn summary_numbers_are_counted_as_mdbook_counts_them() {
+    let summary = "# S\n\n[Intro](i.md)\n\n# One\n\n- [a](ch01-a.md)\n  \
+                   - [m](m.md)\n- [b](ch02-b.md)\n\n# Two\n\n- [c](c.md)\n\
+                   \n---\n\n[End](e.md)\n";
+    let numbers = summary_numbers(summary);
+    let numbers: Vec<(&str, &str)> = numbers
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            ("1.", "ch01-a.md"),
+            ("1.1.", "m.md"),
+            ("2.", "ch02-b.md"),
+            ("3.", "c.md")
+        ]
+    );
+}
+
 #[test]
 fn summary_links_only_existing_pages() {
     let summary = read(&book_src().join("SUMMARY.md"));

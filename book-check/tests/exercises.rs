@@ -322,14 +322,8 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
 /// The state letter, parent PID and start time of process `pid`, from
 /// `/proc/PID/stat`; `None` once it has been reaped.
 fn stat(pid: u32) -> Option<(char, u32, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> =
-        text.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((
-        fields[0].chars().next()?,
-        fields[1].parse().ok()?,
-        fields[19].parse().ok()?,
-    ))
+    let stat = nslab::proc_self::Stat::of(pid)?;
+    Some((stat.state, stat.parent, stat.start_time))
 }
 
 /// The one `sleep` whose command line holds `marker`, once it runs
@@ -789,6 +783,33 @@ fn ch04_exercise_1_the_host_has_no_such_mount() {
     before.assert_unchanged();
 }
 
+/// ch04-mount.md, exercises 2 and 3: what the reader types in the
+/// stand-in for a systemd host, a shell of `unshare --mount` (a copy of
+/// the host's tree, private, so cut off from the host), to make its
+/// mounts shared as systemd makes them.
+const STAND_IN: &str = "mount --make-rshared /";
+
+/// The stand-in keeps the host safe also where the host's `/` is
+/// shared: exercise 3's leak, made in the stand-in, stays there. The
+/// "host" here is itself a scratch mount namespace made shared.
+#[test]
+fn ch04_the_stand_in_is_cut_off_from_a_shared_host() {
+    if !have_root("ch04_the_stand_in_is_cut_off_from_a_shared_host") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let leak = "unshare --mount --propagation unchanged \
+                mount -t tmpfs nslab-leak /mnt";
+    let out = host_bash(&format!(
+        "unshare --mount sh -c \"mount --make-rshared /; \
+         unshare --mount sh -c '{STAND_IN}; {leak}'; \
+         findmnt -no SOURCE /mnt || echo the-host-is-safe\""
+    ));
+    assert_eq!(stdout(&out), "the-host-is-safe\n", "{}", stderr(&out));
+    before.assert_unchanged();
+}
+
 /// ch04-mount.md, exercise 2, in the stand-in for a systemd host: `/`
 /// is shared there and private inside.
 #[test]
@@ -798,11 +819,11 @@ fn ch04_exercise_2_private_inside_a_shared_stand_in() {
     }
     let _host = host_lock();
     let before = HostSnapshot::take();
-    let out = host_bash(
-        "unshare --mount --propagation shared sh -c '\
+    let out = host_bash(&format!(
+        "unshare --mount sh -c '{STAND_IN}; \
          findmnt -o TARGET,PROPAGATION /; \
-         ch04-mount -- findmnt -o TARGET,PROPAGATION /'",
-    );
+         ch04-mount -- findmnt -o TARGET,PROPAGATION /'"
+    ));
     assert_eq!(
         stdout(&out),
         "TARGET PROPAGATION\n/      shared\n\
@@ -827,7 +848,7 @@ fn ch04_exercise_3_without_private_a_mount_reaches_the_stand_in() {
     let before = HostSnapshot::take();
     let inner = "mount -t tmpfs none /mnt";
     let out = host_bash(&format!(
-        "unshare --mount --propagation shared sh -c \"\
+        "unshare --mount sh -c \"{STAND_IN}; \
          unshare --mount --propagation unchanged sh -c '{inner}'; \
          findmnt /mnt; umount /mnt; \
          ch04-mount -- sh -c '{inner}'; \

@@ -172,3 +172,260 @@ fn a_translation_that_loses_what_it_must_keep_is_caught() {
     assert!(found[2].contains("ch01.txt"), "{}", found[2]);
     assert!(found[3].contains("fence ```text"), "{}", found[3]);
 }
+
+/// The comments of the shell blocks of `page` (`# …` after a blank or at
+/// the start of a line, up to the end of the line): (line, comment).
+fn shell_comments(page: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (start, info, body) in book_check::code_blocks(page) {
+        let language = info.split([',', ' ']).next().unwrap_or("");
+        if !matches!(language, "sh" | "bash" | "shell") {
+            continue;
+        }
+        for (index, line) in body.iter().enumerate() {
+            // A `#` inside quotes is text, not a comment.
+            let at = line.match_indices("# ").map(|(at, _)| at).find(|&at| {
+                (at == 0 || line[..at].ends_with([' ', '\t']))
+                    && line[..at].matches(['\'', '"']).count() % 2 == 0
+            });
+            if let Some(at) = at {
+                found.push((start + 1 + index, line[at..].trim_end().into()));
+            }
+        }
+    }
+    found
+}
+
+/// mdbook-xgettext makes each comment of a code block a message of its
+/// own, so that `check-translation.sh` can ask for it, but its shell
+/// parser loses the comments that follow a line continued with `\` in
+/// the same block: those would stay English in the Chinese edition with
+/// no check to see it. Every comment must be a message of `zh-CN.po`.
+#[test]
+fn every_comment_in_a_shell_block_is_a_message() {
+    let messages = zh_cn();
+    let ids: std::collections::HashSet<&str> = messages
+        .iter()
+        .filter(|m| !m.obsolete)
+        .map(|m| m.msgid.trim_end())
+        .collect();
+    let mut missing = Vec::new();
+    let mut count = 0;
+    for page in book_check::markdown_files(&book_check::book_src()) {
+        if page.components().any(|c| c.as_os_str() == "generated") {
+            continue;
+        }
+        for (line, comment) in shell_comments(&book_check::read(&page)) {
+            count += 1;
+            if !ids.contains(comment.as_str()) {
+                missing.push(format!(
+                    "{}:{line}: {comment}",
+                    book_check::shown(&page)
+                ));
+            }
+        }
+    }
+    assert!(
+        count > 10,
+        "only {count} comments in shell blocks: any pages?"
+    );
+    assert!(
+        missing.is_empty(),
+        "comments in shell blocks that zh-CN.po does not have, so that \
+         they stay English in the Chinese edition (a line continued with \
+         `\\` before them hides them from mdbook-xgettext: end the block \
+         there and start another):\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn shell_comments_are_found_outside_quotes() {
+    let page = "x\n\n```sh\nls   # list\necho '# not' # yes\n#top\n# top\n\
+                ```\n\n```text\n# root prompt\n```\n";
+    assert_eq!(
+        shell_comments(page),
+        [
+            (4, "# list".to_string()),
+            (5, "# yes".to_string()),
+            (7, "# top".to_string())
+        ]
+    );
+}
+
+/// The links of a Markdown text whose target is a page: (text, page).
+fn page_links(text: &str) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find("](") else { break };
+        let label = &rest[..close];
+        let after = &rest[close + 2..];
+        let Some(end) = after.find(')') else { break };
+        let target = after[..end].split('#').next().unwrap_or("");
+        if !label.contains('[') && target.ends_with(".md") {
+            links.push((
+                label.split_whitespace().collect::<Vec<_>>().join(" "),
+                target.into(),
+            ));
+        }
+        rest = &after[end..];
+    }
+    links
+}
+
+/// A link that names a page by its title (`[Setting up](setup.md)`)
+/// names it in the Chinese edition by the page's Chinese title, the one
+/// its heading and the sidebar show: one page, one name.
+#[test]
+fn links_named_after_a_page_use_its_chinese_title() {
+    let messages = zh_cn();
+    let translation = |english: &str| {
+        messages
+            .iter()
+            .find(|m| !m.obsolete && m.msgid == english)
+            .map(|m| m.msgstr.clone())
+    };
+    let mut titles = std::collections::HashMap::new();
+    for page in book_check::markdown_files(&book_check::book_src()) {
+        let text = book_check::read(&page);
+        let Some(title) = book_check::headings(&text).into_iter().next() else {
+            continue;
+        };
+        if let Some(chinese) = translation(&title.text) {
+            let name = page.file_name().unwrap().to_string_lossy().into_owned();
+            titles.insert(name, (title.text, chinese));
+        }
+    }
+    assert!(titles.len() > 10, "page titles found: {titles:?}");
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for message in messages.iter().filter(|m| !m.obsolete) {
+        for (label, target) in page_links(&message.msgid) {
+            let Some((english, chinese)) = titles.get(&target) else {
+                continue;
+            };
+            if label != *english {
+                continue;
+            }
+            count += 1;
+            for (label, _) in page_links(&message.msgstr)
+                .into_iter()
+                .filter(|(_, t)| *t == target)
+            {
+                if label != *chinese {
+                    problems.push(format!(
+                        "book/po/zh-CN.po:{}: [{label}]({target}) names the \
+                         page that is {chinese}",
+                        message.line
+                    ));
+                }
+            }
+        }
+    }
+    assert!(count > 10, "only {count} links named after a page");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A Chinese character (CJK unified ideographs and their extensions A
+/// and compatibility forms).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// `text` without its code spans (a code span stands as `x`).
+fn without_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('`') {
+        out.push_str(&rest[..at]);
+        let run = rest[at..].len() - rest[at..].trim_start_matches('`').len();
+        let body = &rest[at + run..];
+        match body.find(&"`".repeat(run)) {
+            Some(end) => {
+                out.push('x');
+                rest = &body[end + run..];
+            }
+            None => {
+                out.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The emphasis problems of a Chinese text: Chinese has no spaces
+/// between words, so a space around an emphasised Chinese word shows
+/// as a gap; and mdbook-gettext writes every emphasis back as `_…_`,
+/// which CommonMark does not read as emphasis between two letters, so
+/// `能*创建*一个` shows its underscores. `<em>创建</em>` is what works.
+fn emphasis_problems(text: &str) -> Vec<String> {
+    let chars: Vec<char> = without_code(text).chars().collect();
+    let han = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i)).is_some_and(|&c| is_han(c))
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !matches!(chars[i], '*' | '_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i] == chars[start] {
+            i += 1;
+        }
+        let (before, after) = (start.checked_sub(1), Some(i));
+        let context: String = chars
+            [start.saturating_sub(4)..(i + 4).min(chars.len())]
+            .iter()
+            .collect();
+        let spaced_before = before.is_some_and(|b| chars[b] == ' ');
+        let spaced_after = chars.get(i) == Some(&' ');
+        if spaced_before
+            && han(before.and_then(|b| b.checked_sub(1)))
+            && han(after)
+        {
+            found.push(format!(
+                "a space before an emphasised word: {context:?}"
+            ));
+        } else if spaced_after && han(before) && han(Some(i + 1)) {
+            found
+                .push(format!("a space after an emphasised word: {context:?}"));
+        } else if i - start == 1 && han(before) && han(after) {
+            found.push(format!(
+                "`{}` between Chinese characters is not emphasis: use <em>…</em>: {context:?}",
+                chars[start]
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn emphasised_chinese_words_have_no_spaces_around_them() {
+    let mut problems = Vec::new();
+    for message in zh_cn().iter().filter(|m| !m.obsolete) {
+        for problem in emphasis_problems(&message.msgstr) {
+            problems
+                .push(format!("book/po/zh-CN.po:{}: {problem}", message.line));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn spaced_or_unreadable_emphasis_is_found() {
+    assert_eq!(
+        emphasis_problems(
+            "只是内核<em>允许</em>。**共享**挂载，`max_*_x` 和 _subreaper_ 与 **veth 设备**，"
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(emphasis_problems("调用能 _创建_ 一个").len(), 2);
+    assert_eq!(emphasis_problems("调用能 *创建*一个").len(), 2);
+    assert_eq!(emphasis_problems("调用能*创建*一个").len(), 2);
+}

@@ -90,3 +90,22 @@ fn a_limit_reached_above_a_nested_user_namespace_is_explained() {
     );
     assert!(err.contains("nested user namespace"), "{err}");
 }
+
+nslab_testkit::root_test!(
+    the_prompt_never_runs_what_the_environment_says,
+    nslab_testkit::terminal::the_prompt_never_runs_what_the_environment_says(
+        "ch01-uts"
+    )
+);
+nslab_testkit::root_test!(
+    posix_mode_bash_names_the_tool_and_leaks_nothing,
+    nslab_testkit::terminal::posix_mode_bash_names_the_tool_and_leaks_nothing(
+        "ch01-uts"
+    )
+);
+nslab_testkit::root_test!(
+    a_caller_holding_fds_3_to_9_gets_the_named_prompt,
+    nslab_testkit::terminal::a_caller_holding_fds_3_to_9_gets_the_named_prompt(
+        "ch01-uts"
+    )
+);

@@ -48,12 +48,12 @@ fn run(options: Options) -> anyhow::Result<u8> {
         .context("cannot prepare the child")?;
     // ANCHOR: clone
     let mut stack = nslab::child_stack()?;
-    // The child waits for the parent's "go", runs `setup_child`, then
-    // execs the command.
+    // The child waits for "go", runs `setup_child`, then execs.
     let child_main = Box::new(|| launch.in_child(setup_child));
-    // SAFETY: we are single-threaded, so the child (a copy of this
-    // process, running `child_main` on `stack`) cannot inherit a lock
-    // held by another thread; it leaves by exec or by returning a status.
+    // SAFETY: we are single-threaded, so the child (our copy) inherits no
+    // lock held by another thread; it leaves by exec or a status. clone
+    // is not told the stack's size: the child's few KiB of calls stay in
+    // the 1 MiB of `stack`, and a guard page below stops any overflow.
     let child = unsafe {
         clone(child_main, &mut stack, NAMESPACES, Some(libc::SIGCHLD))
     }

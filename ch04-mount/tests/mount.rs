@@ -61,7 +61,7 @@ fn ps_sees_only_the_shell_and_ps() {
 fn on_a_shared_root(script: &str) -> String {
     let line = format!("mount --make-rshared / && {script}");
     let out = nslab_testkit::assert_cmd::Command::new("unshare")
-        .args(["--mount", "--propagation", "unchanged", "sh", "-c", &line])
+        .args(["--mount", "--propagation", "private", "sh", "-c", &line])
         .env("CH04", bin("ch04-mount"))
         .timeout(TIMEOUT)
         .assert()
@@ -137,9 +137,10 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 /// The state letter of host PID `pid` (`S`, `R`, `Z`, ...).
 fn state_of(pid: u32) -> String {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-    after_comm[..1].to_string()
+    let stat = nslab::proc_self::Stat::of(pid);
+    stat.unwrap_or_else(|| panic!("no /proc/{pid}/stat"))
+        .state
+        .to_string()
 }
 
 #[test]

@@ -164,3 +164,114 @@ fn root_needs_its_directory() {
     );
     assert_eq!(err.lines().count(), 2, "{err}");
 }
+
+#[test]
+fn the_hosts_own_root_is_refused_before_the_welcome() {
+    if !have_root("the_hosts_own_root_is_refused_before_the_welcome") {
+        return;
+    }
+    // No command: the refusal comes before the welcome line.
+    refused(None, &["--root", "/"], "host's own /", "make-rootfs.sh");
+}
+
+#[test]
+fn a_dir_longer_than_path_max_is_told_so() {
+    if !have_root("a_dir_longer_than_path_max_is_told_so") {
+        return;
+    }
+    let long = "./".repeat(4096) + "rootfs";
+    let args = ["--root", long.as_str(), "--", "true"];
+    refused(None, &args, "ENAMETOOLONG", "PATH_MAX");
+}
+
+#[test]
+fn root_dot_is_the_working_directory() {
+    if !have_root("root_dot_is_the_working_directory") {
+        return;
+    }
+    let rootfs = Rootfs::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = chapter("ch04-mount", &["--root", ".", "--", "/bin/ls", "/"])
+        .current_dir(&rootfs.path)
+        .assert()
+        .success();
+    assert_eq!(stdout(out.get_output()), ROOTFS_TOP);
+}
+
+/// DIR is looked up once: a symlink flipped between a good root and a
+/// `noexec` one, as fast as a shell can, never gets a command run in the
+/// `noexec` one (126: exec refused), however the flips fall between the
+/// tool's check and the child's `pivot_root`. Every run either uses the
+/// good root (0) or is refused before `clone` (125).
+#[test]
+fn a_root_swapped_after_the_check_is_never_used() {
+    if !have_root("a_root_swapped_after_the_check_is_never_used") {
+        return;
+    }
+    let rootfs = Rootfs::new(env!("CARGO_TARGET_TMPDIR"));
+    let scratch = nslab_testkit::SharedDir::new();
+    // In a scratch mount namespace: a noexec bind of the good root, a
+    // symlink that a bounded loop flips between the two, and 300 runs.
+    let line = r#"
+        set -u
+        mkdir "$S/bad" && mount --bind "$GOOD" "$S/bad" &&
+            mount -o remount,bind,noexec "$S/bad" || exit 99
+        i=0
+        while [ $i -lt 100000 ] && [ ! -e "$S/stop" ]; do
+            ln -sfn "$GOOD" "$S/link"; ln -sfn "$S/bad" "$S/link"
+            i=$((i + 1))
+        done &
+        n=0
+        while [ $n -lt 300 ]; do
+            "$CH04" --root "$S/link" -- /bin/true 2>/dev/null
+            echo $?
+            n=$((n + 1))
+        done
+        touch "$S/stop"
+        wait
+    "#;
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", line])
+        .env("CH04", nslab_testkit::bin("ch04-mount"))
+        .env("GOOD", &rootfs.path)
+        .env("S", &scratch.path)
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    let statuses: Vec<&str> = text.lines().collect();
+    assert_eq!(statuses.len(), 300, "{text}");
+    let count = |s: &str| statuses.iter().filter(|&&x| x == s).count();
+    assert_eq!(count("126"), 0, "a command ran in the noexec root: {text}");
+    assert_eq!(count("0") + count("125"), 300, "{text}");
+    assert!(count("0") > 0, "the good root was never used: {text}");
+    before.assert_unchanged();
+}
+
+/// Under `--root DIR` there is no `/proc` of ours until one is mounted:
+/// a file that DIR itself has at `/proc/self/fd/N` is not our start-up
+/// file, and sh must not be told to run it.
+#[test]
+fn a_start_up_file_in_the_root_is_not_taken_for_ours() {
+    if !have_root("a_start_up_file_in_the_root_is_not_taken_for_ours") {
+        return;
+    }
+    let rootfs = Rootfs::new(env!("CARGO_TARGET_TMPDIR"));
+    let fds = rootfs.path.join("proc/self/fd");
+    std::fs::create_dir_all(&fds).unwrap();
+    for n in 3..=9 {
+        std::fs::write(fds.join(n.to_string()), "echo DIR-RC-$((6 * 7))\n")
+            .unwrap();
+    }
+    let home = nslab_testkit::SharedDir::new();
+    let shown = nslab_testkit::terminal::typed_on_a_terminal_with(
+        "ch04-mount",
+        "exec \"$TOOL\" --root \"$R\"",
+        &home.path,
+        "echo typed-$((6 * 7))\nexit\n",
+        &[("R", rootfs.arg())],
+    );
+    assert!(shown.contains("typed-42"), "{shown}");
+    assert!(!shown.contains("DIR-RC-42"), "{shown}");
+}

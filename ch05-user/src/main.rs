@@ -6,14 +6,13 @@
 //! first and owns the others, so any user can run this chapter; with
 //! `--map-root` the command is root inside and stays you outside.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MntFlags, mount, umount2};
 use nix::sched::{CloneFlags, clone};
 use nix::unistd::{Gid, Uid, chdir, pivot_root};
-use nslab::{Chapter, Launch, Options};
+use nslab::{Chapter, Launch, Options, Propagation};
 
 const CHAPTER: Chapter = Chapter {
     name: env!("CARGO_PKG_NAME"),
@@ -43,12 +42,12 @@ fn run(options: Options) -> anyhow::Result<u8> {
         .context("cannot prepare the child")?;
     // ANCHOR: clone
     let mut stack = nslab::child_stack()?;
-    // The child waits for the parent's "go", runs `setup_child`, then
-    // execs the command.
+    // The child waits for "go", runs `setup_child`, then execs.
     let child_main = Box::new(|| launch.in_child(setup_child));
-    // SAFETY: we are single-threaded, so the child (a copy of this
-    // process, running `child_main` on `stack`) cannot inherit a lock
-    // held by another thread; it leaves by exec or by returning a status.
+    // SAFETY: we are single-threaded, so the child (our copy) inherits no
+    // lock held by another thread; it leaves by exec or a status. clone
+    // is not told the stack's size: the child's few KiB of calls stay in
+    // the 1 MiB of `stack`, and a guard page below stops any overflow.
     let child = unsafe {
         clone(child_main, &mut stack, NAMESPACES, Some(libc::SIGCHLD))
     }
@@ -66,9 +65,9 @@ fn setup_child(launch: &Launch) -> anyhow::Result<()> {
         let (uid, gid) = launch.outer_ids();
         map_root(uid, gid).context("--map-root")?;
     }
-    make_root_private()?;
+    set_root_propagation(launch.options().propagation)?;
     match &launch.options().root {
-        Some(dir) => pivot_into(dir).context("--root"),
+        Some(_) => pivot_into().context("--root"),
         None => Ok(()),
     }
 }
@@ -91,12 +90,13 @@ fn map_root(uid: Uid, gid: Gid) -> anyhow::Result<()> {
 // From ch04-mount, unchanged.
 // ANCHOR: private
 /// First, before anything is mounted: make every mount in our copy of
-/// the tree private, so that no mount or unmount in here propagates to
-/// the host. On systemd hosts `/` is shared; the copy would be too.
-fn make_root_private() -> anyhow::Result<()> {
-    let private = MsFlags::MS_REC | MsFlags::MS_PRIVATE;
-    mount(None::<&str>, "/", None::<&str>, private, None::<&str>)
-        .context("cannot make / private (mount --make-rprivate /)")?;
+/// the tree private (or what `--propagation` says), so that no mount in
+/// here propagates to the host: on systemd hosts `/` is shared.
+fn set_root_propagation(mode: Propagation) -> anyhow::Result<()> {
+    if let Some(rec) = mode.flags() {
+        mount(None::<&str>, "/", None::<&str>, rec, None::<&str>)
+            .context(format!("cannot make / {mode} (--make-r{mode})"))?;
+    }
     Ok(())
 }
 // ANCHOR_END: private
@@ -104,16 +104,15 @@ fn make_root_private() -> anyhow::Result<()> {
 // From ch04-mount, unchanged: --root DIR.
 // ANCHOR: pivot_root
 /// `--root DIR` (checked before `clone`): DIR becomes the whole of `/`.
-fn pivot_into(dir: &Path) -> anyhow::Result<()> {
+fn pivot_into() -> anyhow::Result<()> {
     // pivot_root(2) moves mounts, not directories: DIR must be a mount.
-    // Binding it onto itself (with what is below it: MS_REC) makes one.
-    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
-    mount(Some(dir), dir, None::<&str>, bind, None::<&str>)
-        .context("cannot bind DIR onto itself")?;
+    // bind_here binds our working directory (DIR: the check entered it,
+    // and clone(2) carried it into our mount tree) onto itself and steps
+    // in, never looking DIR's path up again (it may point elsewhere now).
+    nslab::rootfs::bind_here()?;
     // Not chroot(2), which moves only this process's `/` and leaves the
     // host's tree mounted below (root can climb out): pivot_root moves the
     // mount namespace's root. With ".", "." the old root lands on the new.
-    chdir(dir).context("cannot chdir to DIR")?;
     pivot_root(".", ".").context("cannot pivot_root into DIR")?;
     // The old root is still mounted on top of `/`: through it, the host's
     // files would stay in reach. Detach it, with all its mounts.

@@ -72,3 +72,30 @@ fn veth_needs_a_network_namespace() {
          hint: `ch05-user --help` shows the usage\n"
     );
 }
+
+/// A DIR that the caller cannot search (root's, mode 0700, for nobody)
+/// would fail in the child; it is refused before `clone`, with the
+/// reason.
+#[test]
+fn a_dir_the_caller_cannot_search_is_refused_with_a_hint() {
+    if !have_root("a_dir_the_caller_cannot_search_is_refused_with_a_hint") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let shared = nslab_testkit::SharedDir::new();
+    let dir = shared.path.join("private");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .unwrap();
+    let dir = dir.to_str().unwrap();
+    let (mut command, _copy) =
+        nslab_testkit::as_nobody("ch05-user", &["--root", dir, "--", "true"]);
+    let out = command.assert().code(125);
+    let err = stderr(out.get_output());
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("ch05-user: --root "), "{err}");
+    assert!(lines[0].contains("EACCES"), "{err}");
+    assert!(lines[1].starts_with("hint: "), "{err}");
+    assert!(lines[1].contains("search DIR"), "{err}");
+}

@@ -327,3 +327,16 @@ fn a_shell_as_nobody_runs_a_reachable_copy_and_not_one_under_root() {
     assert_eq!(out.status.code(), Some(126), "{err}");
     assert!(err.contains("ch05-user: Permission denied"), "{err}");
 }
+
+nslab_testkit::root_test!(
+    map_root_maps_the_effective_ids,
+    nslab_testkit::failures::map_root_maps_the_effective_ids("ch05-user")
+);
+
+nslab_testkit::root_test!(
+    an_undumpable_tool_says_why_it_cannot_write_its_maps,
+    nslab_testkit::failures::an_undumpable_tool_says_why_it_cannot_write_its_maps(
+        "ch05-user",
+        &["--map-root", "--", "true"]
+    )
+);

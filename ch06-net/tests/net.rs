@@ -177,3 +177,8 @@ fn two_hundred_runs_each_get_their_own_namespaces_and_leave_nothing() {
     assert!(nslab_testkit::processes_with(&marker).is_empty());
     before.assert_unchanged();
 }
+
+nslab_testkit::root_test!(
+    map_root_maps_the_effective_ids,
+    nslab_testkit::failures::map_root_maps_the_effective_ids("ch06-net")
+);

@@ -204,3 +204,124 @@ fn veth_configures_its_own_child_under_a_foreign_proc() {
     assert_eq!(host_addresses_and_routes(), addresses_before);
     before.assert_unchanged();
 }
+
+/// Runs `line` in a scratch network and mount namespace (the host's
+/// links and mounts are never touched), with `$CH06` the chapter, and
+/// returns its status and stderr.
+fn in_scratch_network(line: &str) -> (Option<i32>, String) {
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-c", line])
+        .env("CH06", bin("ch06-net"))
+        .timeout(TIMEOUT)
+        .output()
+        .expect("cannot run unshare");
+    (out.status.code(), stderr(&out))
+}
+
+/// Asserts a refusal of `--veth`: 125, one line about `what`, a hint
+/// that contains `hint`.
+fn assert_refused((code, err): (Option<i32>, String), what: &str, hint: &str) {
+    assert_eq!(code, Some(125), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("ch06-net: --veth"), "{err}");
+    assert!(lines[0].contains(what), "{err}");
+    assert!(lines[1].starts_with("hint: "), "{err}");
+    assert!(lines[1].contains(hint), "{err}");
+}
+
+#[test]
+fn veth_without_proc_says_so() {
+    if !have_root("veth_without_proc_says_so") {
+        return;
+    }
+    let line = "ip link set lo up && umount -l /proc && \
+                exec \"$CH06\" --veth -- true";
+    assert_refused(in_scratch_network(line), "ENOENT", "mount -t proc");
+}
+
+/// However few descriptors the tool may open, `--veth` either works or
+/// says that the limit is the cause.
+#[test]
+fn veth_under_a_small_descriptor_limit_names_the_limit() {
+    if !have_root("veth_under_a_small_descriptor_limit_names_the_limit") {
+        return;
+    }
+    for n in 5..=12 {
+        let line = format!(
+            "ip link set lo up && ulimit -n {n} && exec \"$CH06\" --veth -- true"
+        );
+        let (code, err) = in_scratch_network(&line);
+        if code == Some(0) {
+            continue;
+        }
+        assert_refused((code, err), "EMFILE", "ulimit -n");
+    }
+}
+
+/// When no 10.199.N.0/24 is left, the hint names the cause: the link
+/// names taken, or an address that covers the range (no route to it).
+#[test]
+fn no_free_subnet_names_its_cause() {
+    if !have_root("no_free_subnet_names_its_cause") {
+        return;
+    }
+    let names = "ip link set lo up && \
+        i=0; while [ $i -le 255 ]; do \
+            echo \"link add veth-nslab$i type veth peer name p$i\"; \
+            i=$((i + 1)); \
+        done | ip -batch - && exec \"$CH06\" --veth -- true";
+    assert_refused(
+        in_scratch_network(names),
+        "no free /24",
+        "name veth-nslabN taken",
+    );
+    let address = "ip link set lo up && \
+        ip addr add 10.199.0.1/16 dev lo noprefixroute && \
+        exec \"$CH06\" --veth -- true";
+    assert_refused(in_scratch_network(address), "no free /24", "`ip addr`");
+}
+
+/// `--help` suggests `ping` after `--veth` only with `--map-root`, and
+/// says why `ping` fails without it.
+#[test]
+fn help_suggests_ping_only_where_it_works() {
+    let out = nslab_testkit::chapter("ch06-net", &["--help"])
+        .assert()
+        .success();
+    let help = stdout(out.get_output());
+    for line in help.lines().filter(|l| l.contains("ping")) {
+        if line.contains("--veth") {
+            assert!(line.contains("--map-root"), "{line}");
+        }
+    }
+    assert!(help.contains("\"setuid: Invalid argument\""), "{help}");
+}
+
+/// What the help and the page say about iputils' `ping` without
+/// `--map-root`: it fails with "setuid: Invalid argument" (nobody is
+/// unmapped); with `--map-root` it reaches the host end.
+#[test]
+fn ping_needs_map_root_to_drop_its_privilege() {
+    if !have_root("ping_needs_map_root_to_drop_its_privilege") {
+        return;
+    }
+    let version = nslab_testkit::host("ping", &["-V"]);
+    if !stdout(&version).contains("iputils") {
+        eprintln!(
+            "ping_needs_map_root_to_drop_its_privilege: SKIPPED: not iputils' ping"
+        );
+        return;
+    }
+    let line = "ip link set lo up && \
+        \"$CH06\" --veth -- ping -c1 -W5 10.199.0.1; echo \"status $?\" >&2; \
+        \"$CH06\" --veth --map-root -- ping -c1 -W5 10.199.0.1 >/dev/null; \
+        echo \"status $?\" >&2";
+    let (_, err) = in_scratch_network(line);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        ["ping: setuid: Invalid argument", "status 255", "status 0"],
+        "{err}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sched::{CloneFlags, setns};
@@ -21,7 +22,9 @@ Usage: ch07-inspect enter [--preserve-credentials] [--] PID [--] [COMMAND [ARG..
 With PID: joins every namespace of that process with setns(2), as
 `nsenter --target PID --all` does, then forks, so that the command is
 born inside the target's PID namespace (setns on a PID namespace only
-moves our future children), and chroots to the target's root.
+moves our future children), and chroots to the target's root. The
+process is held by a pidfd: if it exits while its files are opened
+(its PID could then name another), nothing is entered.
 With PATH (a file made by `keep`, or any /proc/PID/ns/TYPE): joins
 that one namespace, even when no process is left in it. PATH is looked
 at without opening it first (O_PATH): a FIFO, a device or any file that
@@ -92,9 +95,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     nslab::reap::open_proc();
     let (entered, user) = if target.chars().all(|c| c.is_ascii_digit()) {
         let pid = crate::nsfs::parse_pid(&target)?;
-        enter_process(pid)?
+        enter_process(pid, preserve)?
     } else {
-        enter_file(&target)?
+        enter_file(&target, preserve)?
     };
     let credentials = if user && !preserve {
         become_root()?;
@@ -150,8 +153,12 @@ fn become_root() -> Result<()> {
 
 // ANCHOR: enter
 /// Joins all the namespaces of `pid`. Returns what it did, in words,
-/// and whether it joined a user namespace.
-fn enter_process(pid: i32) -> Result<(String, bool)> {
+/// and whether it joined a user namespace. With `preserve`, our
+/// supplementary groups stay, as with `nsenter --preserve-credentials`.
+fn enter_process(pid: i32, preserve: bool) -> Result<(String, bool)> {
+    // A pidfd names this process and never another that later gets the
+    // same number, as PIDs are reused once a process is gone.
+    let pidfd = pidfd_open(pid)?;
     // Open everything first: once we are in the target's mount
     // namespace, /proc/PID may no longer mean the same process.
     let mut targets: Vec<(Kind, File)> = Vec::new();
@@ -173,19 +180,42 @@ fn enter_process(pid: i32) -> Result<(String, bool)> {
     let root_path = format!("/proc/{pid}/root");
     let root = File::open(&root_path)
         .map_err(|e| proc_failure(pid, &root_path, &e))?;
+    // Every /proc/PID above meant the process of the pidfd only if it
+    // is still there now: had it exited, PID could name another one,
+    // and we would mix the namespaces of two processes.
+    if !still_running(&pidfd) {
+        return Err(Failure::new(format!(
+            "PID {pid} exited while its namespaces were being opened"
+        ))
+        .hint(
+            "nothing was entered: its number may belong to another process \
+             by now; give the PID of a running process",
+        ));
+    }
     let joins_user = targets.iter().any(|(kind, _)| kind.name == "user");
-    if joins_user {
+    if joins_user && !preserve {
         // As nsenter: drop our groups while we still may; in the target
         // user namespace setgroups(2) may be denied.
         let _ = setgroups(&[]);
     }
 
-    // Two passes, as nsenter: first every namespace but the user one,
+    // All at once where the kernel can (Linux 5.8): setns(2) with the
+    // pidfd and a mask of types joins them in one step, or none. Else,
+    // two passes, as nsenter: first every namespace but the user one,
     // tolerating failures. Joining a user namespace gives capabilities
     // only inside it: root loses its hold on the host's namespaces, so
     // that join comes last; an ordinary user gains its hold on the
     // namespaces it owns, so what failed in pass one works after it.
+    let mask = targets.iter().fold(CloneFlags::empty(), |all, (kind, _)| {
+        all | kind.clone_flags()
+    });
     let mut entered = Vec::new();
+    if setns(&pidfd, mask).is_ok() {
+        // In the words of the two passes: the user namespace last.
+        let (user, others): (Vec<_>, Vec<_>) =
+            targets.iter().partition(|(kind, _)| kind.name == "user");
+        entered.extend(others.iter().chain(&user).map(|(kind, _)| kind.name));
+    }
     for pass in 0..2 {
         for (kind, file) in &targets {
             if entered.contains(&kind.name)
@@ -198,27 +228,57 @@ fn enter_process(pid: i32) -> Result<(String, bool)> {
                 Err(_) if pass == 0 => continue,
                 Err(errno) => return Err(setns_failure(kind.name, errno)),
             }
-            if kind.name == "mnt" {
-                // setns put us at the namespace's root; the target may be
-                // chrooted below it: use its root, as `nsenter -r`.
-                fchdir(&root)
-                    .and_then(|()| chroot("."))
-                    .and_then(|()| chdir("/"))
-                    .map_err(|errno| {
-                        Failure::new(format!(
-                            "cannot chroot to {root_path}: {errno}"
-                        ))
-                    })?;
-            }
         }
+    }
+    if entered.contains(&"mnt") {
+        // setns put us at the namespace's root; the target may be
+        // chrooted below it: use its root, as `nsenter -r`.
+        fchdir(&root)
+            .and_then(|()| chroot("."))
+            .and_then(|()| chdir("/"))
+            .map_err(|errno| {
+                Failure::new(format!("cannot chroot to {root_path}: {errno}"))
+            })?;
     }
     let words = format!("{} of PID {pid}{skipped}", entered.join(" "));
     Ok((words, joins_user))
 }
 // ANCHOR_END: enter
 
+/// pidfd_open(2) (Linux 5.3): a descriptor for process `pid`.
+fn pidfd_open(pid: i32) -> Result<OwnedFd> {
+    // SAFETY: pidfd_open(2) takes two integers and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(match Errno::last() {
+            Errno::ESRCH => crate::nsfs::no_such_process(pid),
+            errno => Failure::errno(format!("cannot open PID {pid}"), errno),
+        });
+    }
+    // SAFETY: the kernel just gave us this fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// True while the process of `pidfd` has not exited (or exited but is
+/// not yet reaped: its number is still its own).
+fn still_running(pidfd: &OwnedFd) -> bool {
+    // SAFETY: pidfd_send_signal(2) with signal 0 only checks that the
+    // process exists; the null siginfo pointer is allowed.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            0,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    sent == 0
+}
+// ANCHOR_END: enter
+
 /// Joins the one namespace that `path` refers to.
-fn enter_file(path: &str) -> Result<(String, bool)> {
+fn enter_file(path: &str, preserve: bool) -> Result<(String, bool)> {
     let file = open_namespace(path)?;
     let kind = ns_get_type(&file).map_err(|errno| {
         Failure::errno(format!("{path}: NS_GET_NSTYPE"), errno)
@@ -234,7 +294,9 @@ fn enter_file(path: &str) -> Result<(String, bool)> {
                 "setns(2) cannot re-enter it, and there is nothing to enter",
             ));
         }
-        let _ = setgroups(&[]);
+        if !preserve {
+            let _ = setgroups(&[]);
+        }
     }
     setns(&file, kind.clone_flags())
         .map_err(|errno| setns_failure(kind.name, errno))?;
@@ -256,6 +318,10 @@ fn setns_failure(name: &str, errno: Errno) -> Failure {
         Errno::EPERM => failure.hint(
             "the namespace belongs to a user namespace that we do not \
              own, or a seccomp filter forbids setns",
+        ),
+        Errno::EINVAL if name == "pid" => failure.hint(
+            "a process may join only its own PID namespace or one below \
+             it (pid_namespaces(7)): this one is above ours, or beside it",
         ),
         Errno::EINVAL if name == "user" => failure.hint(
             "setns(2) cannot re-enter our own user namespace, nor enter a \

@@ -290,14 +290,17 @@ pub fn release_command(args: Vec<OsString>) -> Result<u8> {
     require_proc()?;
     let (parent, name) = split(path)?;
     let dir = open_dir(&parent)?;
+    let _turn = lock(&dir);
     // O_NOFOLLOW: a link at PATH is not what keep made. The open
     // crosses into the mount on PATH, if any: `fd` is its nsfs file.
     let fd = openat(&dir, name.as_os_str(), o_path(), Mode::empty()).map_err(
         |errno| {
-            let failure = Failure::errno(format!("cannot release {path}"), errno);
+            let failure =
+                Failure::errno(format!("cannot release {path}"), errno);
             match errno {
                 Errno::ENOENT => failure.hint(
-                    "`ch07-inspect list` shows kept namespaces with 0 processes",
+                    "nothing is there (released already?): `ch07-inspect \
+                     list` shows kept namespaces with 0 processes",
                 ),
                 _ => failure,
             }
@@ -334,13 +337,22 @@ pub fn release_command(args: Vec<OsString>) -> Result<u8> {
     })?;
     drop(fd);
     // The name now shows the empty file keep (or ip netns add) made.
-    let under = stat_at(&dir, &name, path)?;
-    let removed =
-        under.is_some_and(|under| {
+    // Gone already (`ip netns delete` beside us): nothing is left.
+    let removed = match stat_at(&dir, &name, path)? {
+        None => true,
+        Some(under) => {
             SFlag::from_bits_truncate(under.st_mode & libc::S_IFMT)
                 == SFlag::S_IFREG
-        }) && unlinkat(&dir, name.as_os_str(), UnlinkatFlags::NoRemoveDir)
-            .is_ok();
+                && matches!(
+                    unlinkat(
+                        &dir,
+                        name.as_os_str(),
+                        UnlinkatFlags::NoRemoveDir
+                    ),
+                    Ok(()) | Err(Errno::ENOENT)
+                )
+        }
+    };
     if !removed {
         return Err(Failure::new(format!(
             "unmounted, but {path} is no longer the file keep made: left it"
@@ -357,6 +369,16 @@ pub fn release_command(args: Vec<OsString>) -> Result<u8> {
     Ok(0)
 }
 // ANCHOR_END: release
+
+/// Takes an exclusive flock(2) on PATH's directory until dropped: two
+/// releases of one PATH take turns, so that the second finds it gone
+/// instead of taking the first one's half-done work for a leftover.
+fn lock(dir: &OwnedFd) -> Option<File> {
+    let file = reopen(dir).ok()?;
+    // SAFETY: flock(2) on a descriptor we own; it touches no memory.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    (locked == 0).then_some(file)
+}
 
 /// PATH has no namespace mounted on it: remove it only if it is what a
 /// keep killed half-way leaves, else refuse.

@@ -8,56 +8,14 @@ use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sched::CloneFlags;
 use nix::sys::stat::{Mode, SFlag, fstat};
 use nix::sys::statfs::{NSFS_MAGIC, PROC_SUPER_MAGIC, fstatfs, statfs};
 use nix::unistd::Uid;
 
 use crate::Failure;
 
-/// One namespace type: its name in `/proc/PID/ns`, its `CLONE_NEW*`
-/// flag, and the sysctl that limits how many may exist.
-#[derive(Debug, PartialEq, Eq, Clone, Copy, PartialOrd, Ord, Hash)]
-pub struct Kind {
-    pub name: &'static str,
-    pub flag: libc::c_int,
-    pub flag_name: &'static str,
-}
-
-impl Kind {
-    pub fn clone_flags(self) -> CloneFlags {
-        CloneFlags::from_bits_retain(self.flag)
-    }
-
-    /// `/proc/sys/user/max_<type>_namespaces`.
-    pub fn limit_file(self) -> String {
-        format!("/proc/sys/user/max_{}_namespaces", self.name)
-    }
-}
-
-const fn kind(
-    name: &'static str,
-    flag: libc::c_int,
-    flag_name: &'static str,
-) -> Kind {
-    Kind {
-        name,
-        flag,
-        flag_name,
-    }
-}
-
-/// The 8 types, in the order `/proc/PID/ns` lists them.
-pub const KINDS: [Kind; 8] = [
-    kind("cgroup", libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
-    kind("ipc", libc::CLONE_NEWIPC, "CLONE_NEWIPC"),
-    kind("mnt", libc::CLONE_NEWNS, "CLONE_NEWNS"),
-    kind("net", libc::CLONE_NEWNET, "CLONE_NEWNET"),
-    kind("pid", libc::CLONE_NEWPID, "CLONE_NEWPID"),
-    kind("time", libc::CLONE_NEWTIME, "CLONE_NEWTIME"),
-    kind("user", libc::CLONE_NEWUSER, "CLONE_NEWUSER"),
-    kind("uts", libc::CLONE_NEWUTS, "CLONE_NEWUTS"),
-];
+/// The 8 types: one table, in `nslab`, that the chapters' hints use too.
+pub use nslab::namespaces::{KINDS, Kind, kind_named, kind_of_flag};
 
 /// Every link in `/proc/PID/ns`: the 8 types, plus the PID and time
 /// namespaces that the process's *next children* will be in.
@@ -73,26 +31,6 @@ pub const LINKS: [&str; 10] = [
     "user",
     "uts",
 ];
-
-pub const TYPE_NAMES: &str = "cgroup, ipc, mnt, net, pid, time, user, uts";
-
-/// Looks a type up by its name (also `mount` and `network`).
-pub fn kind_named(name: &str) -> Result<Kind, Failure> {
-    let name = match name {
-        "mount" | "ns" => "mnt",
-        "network" => "net",
-        other => other,
-    };
-    KINDS.into_iter().find(|k| k.name == name).ok_or_else(|| {
-        Failure::new(format!("unknown namespace type '{name}'"))
-            .hint(format!("the types are: {TYPE_NAMES}"))
-    })
-}
-
-/// The type a `CLONE_NEW*` flag stands for.
-pub fn kind_of_flag(flag: libc::c_int) -> Option<Kind> {
-    KINDS.into_iter().find(|k| k.flag == flag)
-}
 
 // ANCHOR: identity
 /// A namespace's identity. The link text `net:[4026531833]` shows only
@@ -170,21 +108,21 @@ pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
             let failure = Failure::new(format!(
                 "cannot read {path}: permission denied ({errno:?})"
             ));
-            if Uid::effective().is_root() {
-                failure.hint(
-                    "we are root, and still the kernel's ptrace access \
-                     check refused: the process is in a user namespace \
-                     that ours does not own, or a security module (Yama \
-                     ptrace_scope, SELinux, AppArmor) forbids it",
-                )
-            } else {
-                failure.hint(
-                    "reading another user's namespaces needs the right to \
-                     ptrace it: run as root (sudo)",
-                )
-            }
+            failure.hint(denied_hint())
         }
         errno => Failure::errno(format!("cannot read {path}"), errno),
+    }
+}
+
+/// Why the kernel may refuse us another process's namespace files.
+pub fn denied_hint() -> &'static str {
+    if Uid::effective().is_root() {
+        "we are root, and still the kernel's ptrace access check refused: \
+         the process is in a user namespace that ours does not own, or a \
+         security module (Yama ptrace_scope, SELinux, AppArmor) forbids it"
+    } else {
+        "reading another user's namespaces needs the right to ptrace it: \
+         run as root (sudo)"
     }
 }
 
@@ -217,9 +155,16 @@ pub fn file_type_words(mode: libc::mode_t) -> &'static str {
 /// through `/proc/self/fd` (setns and ioctl refuse an `O_PATH` fd).
 pub fn open_namespace(path: &str) -> Result<File, Failure> {
     let not_found = |errno| {
-        Failure::errno(format!("cannot open {path}"), errno).hint(
-            "give a PID, a /proc/PID/ns/TYPE file or a file made by `keep`",
-        )
+        let failure = Failure::errno(format!("cannot open {path}"), errno);
+        match errno {
+            Errno::ENOENT | Errno::ENOTDIR => failure.hint(
+                "give a PID, a /proc/PID/ns/TYPE file or a file made by \
+                 `keep`",
+            ),
+            Errno::EACCES | Errno::EPERM => failure.hint(denied_hint()),
+            // EMFILE and the like: the errno's own hint.
+            _ => failure,
+        }
     };
     let fd =
         nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
@@ -304,10 +249,10 @@ pub fn escape(text: &str) -> String {
 /// True when `pid` is a zombie: it has exited, and its parent has not
 /// reaped it yet. A zombie is in no namespace: its links point nowhere.
 pub fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
+    u32::try_from(pid)
+        .ok()
+        .and_then(nslab::proc_self::Stat::of)
+        .is_some_and(|stat| stat.state == 'Z')
 }
 
 // ANCHOR: ioctl

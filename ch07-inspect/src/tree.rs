@@ -227,9 +227,14 @@ fn explain(request: &str, errno: Errno) -> String {
         ("NS_GET_OWNER_UID", Errno::EINVAL) => {
             "only a user namespace has an owner uid"
         }
+        ("NS_GET_PARENT", Errno::EPERM) => {
+            "outside our scope: this is the top namespace we can see (the \
+             initial one, or the one our user namespace starts at), and its \
+             parent is hidden from us"
+        }
         (_, Errno::EPERM) => {
-            "outside our scope: this is the initial (top) namespace we can \
-             see, and its parent or owner is hidden from us"
+            "outside our scope: the user namespace that owns it is above \
+             ours, hidden from us"
         }
         _ => errno.desc(),
     };
@@ -278,10 +283,10 @@ fn explain_file(path: &str) -> Result<u8> {
     let mut indent = String::from("  ");
     for _ in 0..64 {
         let is_user = ns_get_type(&current).is_ok_and(|k| k.name == "user");
-        let (request, verb) = if is_user {
-            (NS_GET_PARENT, "child of")
+        let (request, name, verb) = if is_user {
+            (NS_GET_PARENT, "NS_GET_PARENT", "child of")
         } else {
-            (NS_GET_USERNS, "owned by")
+            (NS_GET_USERNS, "NS_GET_USERNS", "owned by")
         };
         match ns_get_fd(&current, request) {
             Ok(next) => {
@@ -300,7 +305,7 @@ fn explain_file(path: &str) -> Result<u8> {
                 break;
             }
             Err(e) => {
-                outln!("{indent}  ({})", explain("NS_GET_PARENT", e));
+                outln!("{indent}  ({})", explain(name, e));
                 break;
             }
         }

@@ -10,6 +10,7 @@ use nix::unistd::{Gid, Uid, getpid};
 use crate::ns::{Link, read_links};
 use crate::nsfs::{Kind, NsId, kind_named};
 use crate::{Failure, Result, TOOL, usage_error};
+use nslab::namespaces::TYPE_NAMES;
 
 pub const HELP: &str = "\
 ch07-inspect unshare: unshare(2) ourselves, then run a command
@@ -106,10 +107,10 @@ fn parse(args: Vec<OsString>) -> Result<Options> {
             }
             name => {
                 let kind = kind_named(name).map_err(|f| {
-                    f.hint(
-                        "name the types (cgroup, ipc, mnt, net, pid, time, \
-                         user, uts), then the command after --",
-                    )
+                    f.hint(format!(
+                        "name the types ({TYPE_NAMES}), then the command \
+                         after --"
+                    ))
                 })?;
                 if !options.kinds.contains(&kind) {
                     options.kinds.push(kind);
@@ -143,7 +144,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 
     // ANCHOR: unshare
     let before = read_links(0)?;
-    unshare(flags).map_err(|errno| unshare_failure(&names, errno))?;
+    unshare(flags).map_err(|errno| unshare_failure(&names, flags, errno))?;
     if wants("user") {
         map_root(uid, gid)?;
     }
@@ -237,16 +238,14 @@ fn show(link: Link) -> String {
     }
 }
 
-/// Root inside is our own uid and gid outside.
+/// Root inside is our own (effective) uid and gid outside: ch05's
+/// `--map-root`, written through the same `nslab::write_self`, with its
+/// hints (`/proc` not ours, AppArmor, a map the kernel refuses).
 fn map_root(uid: Uid, gid: Gid) -> Result<()> {
-    let write = |path: &str, text: String| {
-        std::fs::write(path, text)
-            .map_err(|e| Failure::new(format!("cannot write {path}: {e}")))
-    };
     // Writing gid_map unprivileged needs setgroups(2) switched off.
-    write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
-    write("/proc/self/gid_map", format!("0 {gid} 1"))
+    nslab::write_self("setgroups", "deny")?;
+    nslab::write_self("gid_map", &format!("0 {gid} 1\n"))?;
+    nslab::write_self("uid_map", &format!("0 {uid} 1\n"))
 }
 
 // ANCHOR: timens
@@ -273,10 +272,15 @@ fn set_time_offsets(
 }
 // ANCHOR_END: timens
 
-fn unshare_failure(names: &[&str], errno: Errno) -> Failure {
+fn unshare_failure(names: &[&str], flags: CloneFlags, errno: Errno) -> Failure {
     let failure =
         Failure::new(format!("cannot unshare({}): {errno}", names.join(" | ")));
+    let unmapped = nslab::failure::unmapped_hint(flags);
     match errno {
+        // Root outside, nobody here: the cause, not "needs root".
+        Errno::EPERM if unmapped.is_some() => {
+            failure.hint(unmapped.unwrap_or_default())
+        }
         Errno::EPERM if !Uid::effective().is_root() => failure.hint(
             "creating namespaces needs root (or add the user type to \
              create them in a user namespace of your own)",

@@ -112,11 +112,17 @@ fn rootless_container(map_root: bool) -> Background {
     Background::start(Path::new("setpriv"), &args)
 }
 
-/// `id -u; id -g; id -G` and a new file, run through `runner`.
+/// `id -u; id -g`, the supplementary groups as the kernel lists them
+/// (`id -G` would print the primary group where there are none), and a
+/// new file, run through `runner` by a caller with groups 0, 4 and 100.
 fn ids_and_file(runner: &[&str], file: &Path) -> (String, u32) {
-    let script = format!("id -u; id -g; id -G; touch {}", file.display());
-    let mut command = std::process::Command::new(runner[0]);
-    command.args(&runner[1..]).args(["sh", "-c", &script]);
+    let script = format!(
+        "id -u; id -g; grep '^Groups:' /proc/self/status; touch {}",
+        file.display()
+    );
+    let mut command = std::process::Command::new("setpriv");
+    command.args(["--groups", "0,4,100"]).args(runner);
+    command.args(["sh", "-c", &script]);
     let out = command.output().unwrap();
     assert!(out.status.success(), "{runner:?}: {}", stderr(&out));
     let owner = std::fs::metadata(file).unwrap().uid();
@@ -139,7 +145,16 @@ fn enter_becomes_root_of_a_rootless_container_like_nsenter_all() {
     let ours = ids_and_file(&[&tool, "enter", &pid], &dir.path.join("a"));
     let theirs =
         ids_and_file(&["nsenter", "--all", "-t", &pid], &dir.path.join("b"));
-    assert_eq!(ours, ("0\n0\n0\n".to_string(), NOBODY));
+    let groups = |text: &str| {
+        let line = text.lines().nth(2).unwrap_or_default().to_string();
+        line.strip_prefix("Groups:")
+            .unwrap_or("?")
+            .trim()
+            .to_string()
+    };
+    assert_eq!(ours.0.lines().take(2).collect::<Vec<_>>(), ["0", "0"]);
+    assert_eq!(groups(&ours.0), "", "cleared: {ours:?}");
+    assert_eq!(ours.1, NOBODY);
     assert_eq!(ours, theirs);
 
     // --preserve-credentials: our own ids, unmapped there (shown as
@@ -152,7 +167,14 @@ fn enter_becomes_root_of_a_rootless_container_like_nsenter_all() {
         &["nsenter", "--all", preserve, "-t", &pid],
         &dir.path.join("d"),
     );
-    assert_eq!(ours, (format!("{uid}\n{gid}\n{gid}\n"), 0));
+    assert_eq!(
+        ours.0.lines().take(2).collect::<Vec<_>>(),
+        [uid.to_string(), gid.to_string()]
+    );
+    // Kept: three groups, unmapped there (shown as the overflow gid).
+    let overflow = format!("{gid} {gid} {gid}");
+    assert_eq!(groups(&ours.0), overflow, "{ours:?}");
+    assert_eq!(ours.1, 0);
     assert_eq!(ours, theirs);
     assert_eq!(container.stop(), Some(0));
 }

@@ -284,3 +284,74 @@ fn unshare_gives_the_status_of_a_command_that_mounts_proc() {
     assert!(err.contains("pid_for_children is now "), "{err}");
     before.assert_unchanged();
 }
+
+/// `enter PID` opens `/proc/PID/ns/*` and `/proc/PID/root` one by one;
+/// a process that exits meanwhile could see its number reused, and the
+/// files would then mix two processes. strace stops the tool right after
+/// its last open (`/proc/PID/root`); the target is then killed and
+/// reaped, and the tool continued: it must refuse, and run nothing.
+/// (strace is one of the tools the tests need, as preflight.sh says.)
+#[test]
+fn a_target_that_exits_between_the_opens_is_refused() {
+    if !have_root("a_target_that_exits_between_the_opens_is_refused") {
+        return;
+    }
+    let mut target = std::process::Command::new("sleep")
+        .arg("1000")
+        .spawn()
+        .unwrap();
+    let pid = target.id().to_string();
+    let dir = nslab_testkit::SharedDir::new();
+    let log = dir.path.join("strace.log");
+    let marker = dir.path.join("ran");
+    let root = format!("/proc/{pid}/root");
+    let tool = bin("ch07-inspect");
+    let mut traced = std::process::Command::new("strace")
+        .args(["-qq", "-e", "trace=openat", "-e"])
+        .args(["inject=openat:signal=SIGSTOP", "-P", &root, "-o"])
+        .arg(&log)
+        .arg(&tool)
+        .args(["enter", &pid, "touch"])
+        .arg(&marker)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // strace logs the stop once the tool is in it: then it stays there.
+    let deadline = std::time::Instant::now() + nslab_testkit::TIMEOUT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("stopped by SIGSTOP")
+    {
+        assert!(std::time::Instant::now() < deadline, "no stop");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let children = format!("/proc/{0}/task/{0}/children", traced.id());
+    let stopped: i32 = std::fs::read_to_string(children)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    target.kill().unwrap();
+    target.wait().unwrap();
+    // SAFETY: kill(2) on the stopped tool, a child of our strace.
+    unsafe { nslab_testkit::libc::kill(stopped, nslab_testkit::libc::SIGCONT) };
+    let status = traced.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(traced.stderr.as_mut().unwrap(), &mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(125), "{err}");
+    // strace's own notes aside.
+    let lines: Vec<&str> =
+        err.lines().filter(|l| !l.starts_with("strace: ")).collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "ch07-inspect: PID {pid} exited while its namespaces were being \
+             opened"
+        ),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("hint: nothing was entered"), "{err}");
+    assert!(!marker.exists(), "the command ran");
+}

@@ -329,13 +329,11 @@ fn a_zombie_is_called_a_zombie() {
     let zombie = loop {
         let text = std::fs::read_to_string(&children).unwrap_or_default();
         let child = text.split_whitespace().next().map(str::to_string);
-        let stat = child.as_ref().and_then(|c| {
-            std::fs::read_to_string(format!("/proc/{c}/stat")).ok()
-        });
+        let stat = child
+            .as_ref()
+            .and_then(|c| nslab::proc_self::Stat::of(c.parse().ok()?));
         if let (Some(child), Some(stat)) = (child, stat)
-            && stat
-                .rsplit_once(") ")
-                .is_some_and(|(_, s)| s.starts_with('Z'))
+            && stat.state == 'Z'
         {
             break child;
         }

@@ -267,3 +267,53 @@ fn keep_works_beside_ip_netns_before_and_after_ip_netns_add() {
     drop(names);
     before.assert_unchanged();
 }
+
+/// Two releases of one PATH at once: exactly one releases it, the other
+/// finds nothing there, in every round. Neither takes the other's
+/// half-done work (unmounted, not yet removed) for what an interrupted
+/// keep leaves. Run in a scratch mount namespace, on a tmpfs of its own,
+/// both private and shared (as /run/netns is).
+#[test]
+fn two_releases_at_once_one_releases_the_other_finds_nothing() {
+    if !have_root("two_releases_at_once_one_releases_the_other_finds_nothing") {
+        return;
+    }
+    let dir = ScratchDir::new();
+    let script = "I=$1; D=$2\n\
+        mount -t tmpfs nslab-race \"$D\" || exit 9\n\
+        for shared in no yes; do\n\
+          [ $shared = yes ] && mount --make-shared \"$D\"\n\
+          for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do\n\
+            \"$I\" keep $$ uts \"$D/k\" >/dev/null || exit 9\n\
+            \"$I\" release \"$D/k\" >\"$D.1\" 2>&1 & a=$!\n\
+            \"$I\" release \"$D/k\" >\"$D.2\" 2>&1 & b=$!\n\
+            wait $a; ra=$?; wait $b; rb=$?\n\
+            echo \"$ra $(head -n 1 \"$D.1\")|$rb $(head -n 1 \"$D.2\")\"\n\
+            rm -f \"$D/k\"\n\
+          done\n\
+        done\n";
+    let area = dir.join("area");
+    std::fs::create_dir(&area).unwrap();
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(bin("ch07-inspect"))
+        .arg(&area)
+        .timeout(nslab_testkit::TIMEOUT)
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    assert_eq!(text.lines().count(), 30, "{text}");
+    for round in text.lines() {
+        let mut outcomes: Vec<&str> = round.split('|').collect();
+        outcomes.sort();
+        let [released, refused] = outcomes[..] else {
+            panic!("{round}");
+        };
+        assert!(released.starts_with("0 released uts:["), "{round}");
+        assert!(
+            refused.starts_with("125 ch07-inspect: cannot release ")
+                && refused.contains(": ENOENT"),
+            "{round}"
+        );
+    }
+}

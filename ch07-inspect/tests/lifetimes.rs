@@ -317,3 +317,51 @@ fn an_mqueue_mount_does_not_keep_its_ipc_namespace() {
     assert_eq!(out, format!("{queue}\nmade a second one\n"));
     before.assert_unchanged();
 }
+
+/// unshare(CLONE_NEWTIME) leaves the caller in its time namespace (only
+/// `time_for_children` changes, as `ch07-inspect unshare time` shows),
+/// but the caller's next execve(2) takes it in: util-linux `unshare`,
+/// which calls unshare(2) and then execs its command without forking,
+/// runs that command in the new time namespace.
+#[test]
+fn an_execve_enters_the_time_namespace_that_unshare_made() {
+    if !have_root("an_execve_enters_the_time_namespace_that_unshare_made") {
+        return;
+    }
+    let ours = std::fs::read_link("/proc/self/ns/time").unwrap();
+    let out = Command::new("unshare")
+        .args(["--time", "readlink", "/proc/self/ns/time"])
+        .arg("/proc/self/ns/time_for_children")
+        .output()
+        .expect("cannot run unshare");
+    let text = stdout(&out);
+    let links: Vec<&str> = text.lines().collect();
+    assert_eq!(links.len(), 2, "{text}");
+    assert_eq!(links[0], links[1], "after execve, time is the new one");
+    assert_ne!(Path::new(links[0]), ours, "a new time namespace: {text}");
+}
+
+/// setns(2)'s `nstype`: given a `CLONE_NEW*` flag, the kernel checks
+/// the descriptor's type and refuses another with EINVAL. `nsenter
+/// --net` passes CLONE_NEWNET; a UTS namespace's file is refused, and
+/// the same file with `--uts` is joined.
+#[test]
+fn setns_refuses_a_namespace_of_another_type_when_asked_to_check() {
+    if !have_root(
+        "setns_refuses_a_namespace_of_another_type_when_asked_to_check",
+    ) {
+        return;
+    }
+    let wrong = Command::new("nsenter")
+        .args(["--net=/proc/self/ns/uts", "true"])
+        .output()
+        .expect("cannot run nsenter");
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("Invalid argument"), "{err}");
+    let right = Command::new("nsenter")
+        .args(["--uts=/proc/self/ns/uts", "true"])
+        .status()
+        .expect("cannot run nsenter");
+    assert!(right.success());
+}

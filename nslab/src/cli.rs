@@ -6,9 +6,10 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 
-use crate::{EXIT_TOOL_FAILED, failure, output, rootfs};
+use crate::{EXIT_TOOL_FAILED, Failure, failure, output, rootfs};
 
 /// What a chapter is: its name, its flags, and the words it shows.
 pub struct Chapter {
@@ -38,6 +39,58 @@ pub struct Options {
     pub root: Option<PathBuf>,
     /// `--veth` (with a network namespace): a veth pair to the host.
     pub veth: bool,
+    /// `--propagation MODE` (with a mount namespace): what the child
+    /// makes of its copy of the mount tree; private unless asked.
+    pub propagation: Propagation,
+}
+
+/// The propagation type the child gives every mount of its copy of the
+/// tree, spelled as util-linux `unshare --propagation` spells it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Nothing propagates, in or out (the default).
+    #[default]
+    Private,
+    /// Mounts and unmounts on the host arrive; ours do not go back.
+    Slave,
+    /// Mounts and unmounts go both ways (a peer of the host's copy).
+    Shared,
+    /// Leave the copy as the kernel made it.
+    Unchanged,
+}
+
+impl Propagation {
+    /// Every mode, by its command-line name.
+    pub const ALL: [(&'static str, Propagation); 4] = [
+        ("private", Propagation::Private),
+        ("slave", Propagation::Slave),
+        ("shared", Propagation::Shared),
+        ("unchanged", Propagation::Unchanged),
+    ];
+
+    /// The mode's name, as `--propagation` takes it.
+    pub fn name(self) -> &'static str {
+        let found = Propagation::ALL.iter().find(|(_, mode)| *mode == self);
+        found.map_or("private", |(name, _)| name)
+    }
+
+    /// The `mount(2)` flags that give the mode to a whole tree (with
+    /// `MS_REC`); none for `unchanged`.
+    pub fn flags(self) -> Option<MsFlags> {
+        let mode = match self {
+            Propagation::Private => MsFlags::MS_PRIVATE,
+            Propagation::Slave => MsFlags::MS_SLAVE,
+            Propagation::Shared => MsFlags::MS_SHARED,
+            Propagation::Unchanged => return None,
+        };
+        Some(MsFlags::MS_REC | mode)
+    }
+}
+
+impl std::fmt::Display for Propagation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The outcome of parsing: run, or print the help.
@@ -48,7 +101,7 @@ pub enum Parsed {
 }
 
 /// The options each namespace brings, and where it first appears.
-const OPTIONS: [(&str, CloneFlags, &str); 4] = [
+const OPTIONS: [(&str, CloneFlags, &str); 5] = [
     (
         "--init",
         CloneFlags::CLONE_NEWPID,
@@ -61,6 +114,11 @@ const OPTIONS: [(&str, CloneFlags, &str); 4] = [
     ),
     (
         "--root",
+        CloneFlags::CLONE_NEWNS,
+        "a mount namespace (ch04-mount on)",
+    ),
+    (
+        "--propagation",
         CloneFlags::CLONE_NEWNS,
         "a mount namespace (ch04-mount on)",
     ),
@@ -104,6 +162,19 @@ pub fn parse(
                 Some(dir) if !dir.is_empty() => options.root = Some(dir.into()),
                 _ => return Err("--root needs a directory: --root DIR".into()),
             },
+            "--propagation" => {
+                let mode = args.next();
+                let mode = mode.as_ref().and_then(|mode| mode.to_str());
+                let Some((_, found)) = Propagation::ALL
+                    .iter()
+                    .find(|(name, _)| Some(*name) == mode)
+                else {
+                    return Err("--propagation needs a mode: \
+                                private, slave, shared or unchanged"
+                        .into());
+                };
+                options.propagation = *found;
+            }
             _ => options.veth = true,
         }
     }
@@ -144,6 +215,10 @@ where
         failure::report(name, chapter.namespaces, &error);
         return ExitCode::from(EXIT_TOOL_FAILED);
     }
+    if let Err(error) = check_propagation(&options) {
+        failure::report(name, chapter.namespaces, &error);
+        return ExitCode::from(EXIT_TOOL_FAILED);
+    }
     match run(options) {
         Ok(status) => ExitCode::from(status),
         Err(error) => {
@@ -153,6 +228,43 @@ where
     }
 }
 // ANCHOR_END: main
+
+/// `--root` with a tree that stays shared is refused before anything is
+/// made: `pivot_root(2)` will not move a shared mount (EINVAL).
+fn check_propagation(options: &Options) -> Result<(), Failure> {
+    let shared = match options.propagation {
+        _ if options.root.is_none() => false,
+        Propagation::Shared => true,
+        Propagation::Unchanged => root_is_shared(),
+        Propagation::Private | Propagation::Slave => false,
+    };
+    if !shared {
+        return Ok(());
+    }
+    let mode = options.propagation.name();
+    Err(Failure::new(format!(
+        "--root cannot be used with --propagation {mode}: \
+         / would stay shared, and pivot_root(2) refuses a shared mount (EINVAL)"
+    ))
+    .hint("use --propagation private (the default) or slave with --root"))
+}
+
+/// Whether our `/` is a shared mount: its line of
+/// `/proc/self/mountinfo` has a `shared:N` field.
+fn root_is_shared() -> bool {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo");
+    let Some(root) = mountinfo
+        .iter()
+        .flat_map(|m| m.lines())
+        .rfind(|line| line.split(' ').nth(4) == Some("/"))
+    else {
+        return false;
+    };
+    let optional = root.split(' ').skip(6).take_while(|field| *field != "-");
+    optional
+        .into_iter()
+        .any(|field| field.starts_with("shared:"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -249,6 +361,32 @@ mod tests {
         assert_eq!(
             parse(ALL, args(&["--veth"])),
             Err("--veth needs a network namespace (ch06-net on)".into())
+        );
+    }
+
+    #[test]
+    fn propagation_takes_a_mode() {
+        let mnt = ALL.union(CloneFlags::CLONE_NEWNS);
+        for (name, mode) in Propagation::ALL {
+            assert_eq!(
+                parse(mnt, args(&["--propagation", name, "ls"])),
+                Ok(Parsed::Run(Options {
+                    command: args(&["ls"]),
+                    propagation: mode,
+                    ..Options::default()
+                }))
+            );
+            assert_eq!(mode.name(), name);
+        }
+        assert_eq!(Options::default().propagation, Propagation::Private);
+        let wrong = Err("--propagation needs a mode: \
+                         private, slave, shared or unchanged"
+            .into());
+        assert_eq!(parse(mnt, args(&["--propagation"])), wrong);
+        assert_eq!(parse(mnt, args(&["--propagation", "rprivate"])), wrong);
+        assert_eq!(
+            parse(ALL, args(&["--propagation", "slave"])),
+            Err("--propagation needs a mount namespace (ch04-mount on)".into())
         );
     }
 

@@ -11,6 +11,7 @@ use std::fmt;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 
+use crate::namespaces::kinds_in;
 use crate::output;
 
 /// What failed, the kernel's errno if there is one, and a hint.
@@ -128,67 +129,10 @@ pub fn report(
 }
 // ANCHOR_END: report
 
-/// Every namespace type: its clone flag, its name in `/proc/PID/ns`, its
-/// `/proc/sys/user` limit, and the first kernel that has it.
-pub const NAMESPACE_TYPES: [(CloneFlags, &str, &str, &str); 8] = [
-    (
-        CloneFlags::CLONE_NEWNS,
-        "mnt",
-        "max_mnt_namespaces",
-        "2.4.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWUTS,
-        "uts",
-        "max_uts_namespaces",
-        "2.6.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWIPC,
-        "ipc",
-        "max_ipc_namespaces",
-        "2.6.19",
-    ),
-    (
-        CloneFlags::CLONE_NEWPID,
-        "pid",
-        "max_pid_namespaces",
-        "2.6.24",
-    ),
-    (
-        CloneFlags::CLONE_NEWNET,
-        "net",
-        "max_net_namespaces",
-        "2.6.29",
-    ),
-    (
-        CloneFlags::CLONE_NEWUSER,
-        "user",
-        "max_user_namespaces",
-        "3.8",
-    ),
-    (
-        CloneFlags::CLONE_NEWCGROUP,
-        "cgroup",
-        "max_cgroup_namespaces",
-        "4.6",
-    ),
-    (
-        // CLONE_NEWTIME shares its bit with CSIGNAL's range; nix has no
-        // constant for it.
-        CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
-        "time",
-        "max_time_namespaces",
-        "5.6",
-    ),
-];
-
 /// The `/proc/sys/user` limit files for the types in `namespaces`.
-pub fn limit_files(namespaces: CloneFlags) -> Vec<&'static str> {
-    NAMESPACE_TYPES
-        .iter()
-        .filter(|(flag, ..)| namespaces.contains(*flag))
-        .map(|(_, _, file, _)| *file)
+pub fn limit_files(namespaces: CloneFlags) -> Vec<String> {
+    kinds_in(namespaces)
+        .map(|kind| format!("max_{}_namespaces", kind.name))
         .collect()
 }
 
@@ -219,12 +163,72 @@ pub fn apparmor_hint() -> Option<String> {
     })
 }
 
-/// True when our own uid has no mapping in the user namespace we are
-/// in: there we are `nobody`, and the kernel refuses to let us create a
-/// user namespace, which needs an owner it can name.
+/// True when `id` has no line of an id map (`/proc/self/uid_map`) that
+/// covers it: each line is "inside outside count".
+fn map_covers(map: &str, id: u32) -> bool {
+    map.lines().any(|line| {
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|field| field.parse().ok())
+            .collect();
+        matches!(fields[..], [inside, _, count]
+            if inside <= u64::from(id) && u64::from(id) < inside + count)
+    })
+}
+
+/// True when the id we act with has no mapping in the user namespace
+/// we are in. The kernel then shows it as the overflow id (nobody),
+/// whatever it is outside: host root that entered a namespace owned by
+/// someone else (`nsenter -U --preserve-credentials`), or anyone in a
+/// new one without a map (`unshare -U`, ch05 without `--map-root`).
+fn id_unmapped(map: &str, id: u32, overflow: &str) -> bool {
+    let overflow = read_trimmed(overflow)
+        .and_then(|text| text.parse::<u32>().ok())
+        .unwrap_or(65534);
+    id == overflow
+        && std::fs::read_to_string(map).is_ok_and(|map| !map_covers(&map, id))
+}
+
+/// True when our effective uid has no mapping here: we are nobody in
+/// this user namespace and hold no capability in it, even if we are
+/// root outside.
+pub fn uid_unmapped_here() -> bool {
+    let euid = nix::unistd::Uid::effective().as_raw();
+    id_unmapped("/proc/self/uid_map", euid, "/proc/sys/kernel/overflowuid")
+}
+
+/// True when our effective uid or gid has no mapping in the user
+/// namespace we are in: the kernel refuses to let us create a user
+/// namespace, which needs an owner and a group it can name.
 pub fn unmapped_here() -> bool {
-    let unmapped = |file| read_trimmed(file).is_some_and(|map| map.is_empty());
-    unmapped("/proc/self/uid_map") || unmapped("/proc/self/gid_map")
+    let egid = nix::unistd::Gid::effective().as_raw();
+    uid_unmapped_here()
+        || id_unmapped(
+            "/proc/self/gid_map",
+            egid,
+            "/proc/sys/kernel/overflowgid",
+        )
+}
+
+/// The hint for EPERM when our ids have no mapping where we are: the
+/// cause, rather than "needs root" (we may be root outside).
+pub fn unmapped_hint(namespaces: CloneFlags) -> Option<String> {
+    if namespaces.contains(CloneFlags::CLONE_NEWUSER) && unmapped_here() {
+        return Some(
+            "our uid has no mapping in this user namespace (or our gid has \
+             none): we are nobody here, whoever we are outside, and the \
+             kernel lets no unmapped user create one: give the outer \
+             namespace a map (--map-root), or run from the host"
+                .into(),
+        );
+    }
+    uid_unmapped_here().then(|| {
+        "our uid has no mapping in this user namespace: we are nobody \
+         here, with no capabilities, whoever we are outside (root too); \
+         run from a namespace that maps us (`unshare -U --map-root-user`, \
+         ch05's --map-root) or from the host"
+            .into()
+    })
 }
 
 /// True when our children would go to another PID namespace than ours:
@@ -245,12 +249,9 @@ pub fn namespace_hint(
 ) -> Option<String> {
     let with_user = namespaces.contains(CloneFlags::CLONE_NEWUSER);
     match errno {
-        Errno::EPERM if with_user && unmapped_here() => Some(
-            "our uid has no mapping in this user namespace (we are nobody \
-             here), and the kernel lets no unmapped user create one: give \
-             the outer namespace a map (--map-root), or run from the host"
-                .into(),
-        ),
+        Errno::EPERM if unmapped_hint(namespaces).is_some() => {
+            unmapped_hint(namespaces)
+        }
         Errno::EPERM
             if with_user
                 && read_trimmed(
@@ -310,6 +311,15 @@ pub fn namespace_hint(
             )
         }
         Errno::EINVAL => missing_type_hint(namespaces),
+        Errno::EMFILE => Some(
+            "this process has too many files open: raise its limit \
+             (`ulimit -n`)"
+                .into(),
+        ),
+        Errno::ENFILE => Some(
+            "the system has too many files open (fs.file-max): close some"
+                .into(),
+        ),
         Errno::ENOMEM if pid_for_children_differs() => Some(
             "the PID namespace our children would join has no init any \
              more (its PID 1 exited): no process can be born in it"
@@ -324,16 +334,16 @@ pub fn namespace_hint(
 
 /// Names a namespace type this kernel lacks, if one of `namespaces` is.
 fn missing_type_hint(namespaces: CloneFlags) -> Option<String> {
-    NAMESPACE_TYPES
-        .iter()
-        .filter(|(flag, ..)| namespaces.contains(*flag))
-        .find(|(_, name, ..)| {
-            !std::path::Path::new(&format!("/proc/self/ns/{name}")).exists()
+    kinds_in(namespaces)
+        .find(|kind| {
+            !std::path::Path::new(&format!("/proc/self/ns/{}", kind.name))
+                .exists()
         })
-        .map(|(_, name, _, since)| {
+        .map(|kind| {
             format!(
-                "this kernel has no {name} namespace (Linux >= {since} \
-                 has it, if it is enabled)"
+                "this kernel has no {} namespace (Linux >= {} has it, if it \
+                 is enabled)",
+                kind.name, kind.since
             )
         })
 }
@@ -407,7 +417,7 @@ mod tests {
         let flags = CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWNET;
         assert_eq!(
             limit_files(flags),
-            ["max_uts_namespaces", "max_net_namespaces"]
+            ["max_net_namespaces", "max_uts_namespaces"]
         );
         assert!(limit_files(CloneFlags::empty()).is_empty());
     }
@@ -442,6 +452,16 @@ mod tests {
         let hint = hint("t", CloneFlags::CLONE_NEWUTS, &error).unwrap();
         assert!(hint.contains("max_uts_namespaces"), "{hint}");
         assert_eq!(hint_for_unknown(), None);
+    }
+
+    #[test]
+    fn an_id_is_mapped_only_inside_a_lines_range() {
+        let map = "         0       1000          1\n       100     100000     65536\n";
+        assert!(map_covers(map, 0));
+        assert!(!map_covers(map, 1));
+        assert!(map_covers(map, 65534));
+        assert!(!map_covers(map, 65636));
+        assert!(!map_covers("", 65534));
     }
 
     fn hint_for_unknown() -> Option<String> {

@@ -4,7 +4,7 @@
 use std::error::Error;
 use std::ffi::{CString, OsString};
 use std::io::{IsTerminal, Write};
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::panic::AssertUnwindSafe;
@@ -27,23 +27,90 @@ use crate::{EXIT_TOOL_FAILED, exec, init, output, reap};
 pub const STACK_SIZE: usize = 1024 * 1024;
 
 // ANCHOR: stack
-/// Memory for the child's stack. A failure to get it (a small `ulimit
-/// -v`) is a [`Failure`], not an abort.
-pub fn child_stack() -> Result<Vec<u8>, Failure> {
-    let layout = std::alloc::Layout::array::<u8>(STACK_SIZE)
-        .map_err(|_| Failure::new("the child's stack is too large"))?;
-    // SAFETY: the layout has a non-zero size.
-    let memory = unsafe { std::alloc::alloc_zeroed(layout) };
-    if memory.is_null() {
+/// Memory for the child's stack, mapped on its own with a guard page
+/// below it (`PROT_NONE`), as youki does: `clone` is not told the size,
+/// so a child that ran past the end would write over whatever lies
+/// below; with the guard, it dies of SIGSEGV instead. A failure to get
+/// it (a small `ulimit -v`) is a [`Failure`], not an abort.
+pub fn child_stack() -> Result<Stack, Failure> {
+    // SAFETY: sysconf(3) reads a constant of the system.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .unwrap_or(4096);
+    let length = STACK_SIZE + page;
+    // SAFETY: a new private anonymous mapping: it replaces nothing.
+    let memory = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            length,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if memory == libc::MAP_FAILED {
         return Err(Failure::errno(
             "cannot allocate the child's stack",
-            Errno::ENOMEM,
+            Errno::last(),
         )
         .hint("is the address space limited (`ulimit -v`)?"));
     }
-    // SAFETY: `memory` was allocated by the global allocator with the
-    // layout of a [u8; STACK_SIZE], and zeroed, so all of it is valid.
-    Ok(unsafe { Vec::from_raw_parts(memory, STACK_SIZE, STACK_SIZE) })
+    let stack = Stack {
+        memory: memory.cast(),
+        length,
+        guard: page,
+    };
+    // SAFETY: the lowest page of the mapping we just made; the stack
+    // grows down towards it.
+    let guarded = unsafe { libc::mprotect(memory, page, libc::PROT_NONE) };
+    if guarded != 0 {
+        return Err(Failure::errno(
+            "cannot protect the child's stack (mprotect)",
+            Errno::last(),
+        ));
+    }
+    Ok(stack)
+}
+
+/// The child's stack, unmapped when dropped; its guard page lies below
+/// the bytes that it derefs to.
+pub struct Stack {
+    memory: *mut u8,
+    length: usize,
+    guard: usize,
+}
+
+impl Deref for Stack {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: the mapping is readable and writable above the guard
+        // page, and lives until `drop`.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.memory.add(self.guard),
+                self.length - self.guard,
+            )
+        }
+    }
+}
+
+impl DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`; `&mut self` makes this the only borrow.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.memory.add(self.guard),
+                self.length - self.guard,
+            )
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: the whole mapping made in `child_stack`, unmapped once.
+        unsafe { libc::munmap(self.memory.cast(), self.length) };
+    }
 }
 // ANCHOR_END: stack
 
@@ -117,8 +184,9 @@ impl Launch {
             namespaces,
             command,
             // Read before clone: in a new user namespace without a map,
-            // the child sees only the overflow ids.
-            outer_ids: (Uid::current(), Gid::current()),
+            // the child sees only the overflow ids. The effective ones:
+            // they own the namespace, and the kernel checks a map by them.
+            outer_ids: (Uid::effective(), Gid::effective()),
             options,
             go_read,
             go_write,
@@ -139,7 +207,8 @@ impl Launch {
         &self.options
     }
 
-    /// The uid and gid of the tool outside, read before `clone`.
+    /// The effective uid and gid of the tool outside, read before
+    /// `clone`.
     pub fn outer_ids(&self) -> (Uid, Gid) {
         self.outer_ids
     }
@@ -314,10 +383,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_stack_is_allocated_and_zeroed() {
+    fn the_stack_is_mapped_zeroed_with_a_guard_page_below() {
         let stack = child_stack().unwrap();
         assert_eq!(stack.len(), STACK_SIZE);
         assert!(stack.iter().all(|&b| b == 0));
+        // The mapping just below the stack's lowest byte: no access.
+        let low = stack.as_ptr() as usize;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let below = maps.lines().find_map(|line| {
+            let (range, rest) = line.split_once(' ')?;
+            let (start, end) = range.split_once('-')?;
+            let start = usize::from_str_radix(start, 16).ok()?;
+            let end = usize::from_str_radix(end, 16).ok()?;
+            (start < low && low <= end && end - start < STACK_SIZE)
+                .then(|| rest.to_string())
+        });
+        let below = below.unwrap_or_else(|| panic!("no guard: {maps}"));
+        assert!(below.starts_with("---p"), "{below}");
     }
 
     #[test]

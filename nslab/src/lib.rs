@@ -21,9 +21,10 @@
 //! | [`shell`] | no COMMAND: an interactive bash (or sh) whose prompt names the tool, `(ch03-pid) root@host:~#` | nothing: the Go program's bash shows the host's prompt |
 //! | [`reap`] | waiting, exit statuses, and ending what the command left behind | `ProcessState.ExitCode` |
 //! | [`failure`] | a failure of the tool itself, one line, and the hint that says why | an `error` value |
-//! | [`proc_self`] | writing `/proc/self` files: the id maps of `--map-root` | `SysProcAttr.UidMappings`, written by the parent |
+//! | [`namespaces`] | the 8 namespace types: name, `CLONE_NEW*` flag, limit, first kernel | the `syscall.CLONE_NEW*` constants |
+//! | [`proc_self`] | writing `/proc/self` files (the id maps of `--map-root`); reading `/proc/PID/stat` | `SysProcAttr.UidMappings`, written by the parent |
 //! | [`output`] | writes that never panic (closed or full stdout and stderr) | `fmt.Fprintln`, which returns the error |
-//! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone` (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
+//! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone`, DIR opened once, and the bind the child stands in (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
 //! | [`veth`] | `--veth`: a veth pair from the host to the child's network stack, over rtnetlink | nothing: Go programs use a netlink package |
 //!
 //! ## The command-line contract
@@ -73,6 +74,7 @@ pub mod exec;
 pub mod failure;
 pub mod init;
 pub mod launch;
+pub mod namespaces;
 pub mod output;
 pub mod proc_self;
 pub mod reap;
@@ -81,9 +83,9 @@ pub mod shell;
 pub mod signals;
 pub mod veth;
 
-pub use cli::{Chapter, Options, main};
+pub use cli::{Chapter, Options, Propagation, main};
 pub use failure::Failure;
-pub use launch::{Launch, child_stack};
+pub use launch::{Launch, Stack, child_stack};
 pub use proc_self::write_self;
 
 /// Docker's exit status for a failure of the tool itself.

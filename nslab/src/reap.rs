@@ -266,8 +266,7 @@ fn read_at(dir: BorrowedFd, path: &str) -> Option<String> {
 /// The parent PID in a `/proc/PID/stat` line. The command name in
 /// parentheses may hold spaces and parentheses: read after the last `)`.
 pub fn parent_of(stat: &str) -> Option<u32> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+    crate::proc_self::Stat::parse(stat).map(|stat| stat.parent)
 }
 
 #[cfg(test)]
@@ -289,8 +288,11 @@ mod tests {
 
     #[test]
     fn the_parent_is_read_after_the_command_name() {
-        assert_eq!(parent_of("42 (sleep) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_of("42 (a) b) (c) R 99 1 1"), Some(99));
+        let tail = "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0";
+        let sleep = format!("42 (sleep) S 7 42 42 0 {tail}");
+        assert_eq!(parent_of(&sleep), Some(7));
+        let odd = format!("42 (a) b) (c) R 99 1 1 {tail}");
+        assert_eq!(parent_of(&odd), Some(99));
         assert_eq!(parent_of("garbage"), None);
     }
 }

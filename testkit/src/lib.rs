@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+pub mod failures;
 pub mod hostile;
 pub mod shell;
 pub mod terminal;
@@ -659,6 +660,9 @@ macro_rules! contract_tests {
             $crate::root_test!(the_sh_fallback_names_the_chapter_in_its_prompt, $crate::terminal::the_sh_prompt_names_the_tool($bin));
             $crate::root_test!(without_a_terminal_the_shell_reads_stdin, $crate::terminal::without_a_terminal_the_shell_reads_stdin($bin));
             $crate::root_test!(welcome_line_names_the_shells_host_pid, $crate::shell::welcome_line_names_the_shells_host_pid($bin, $pid));
+            $crate::root_test!(an_unmapped_uid_is_named_as_the_cause, $crate::failures::an_unmapped_uid_is_named_as_the_cause($bin));
+            $crate::root_test!(a_missing_interpreter_is_named, $crate::failures::a_missing_interpreter_is_named($bin, env!("CARGO_TARGET_TMPDIR")));
+            $crate::root_test!(only_stdio_is_inherited_without_close_range, $crate::failures::only_stdio_is_inherited_without_close_range($bin));
 
             #[test]
             fn command_inherits_only_stdin_stdout_stderr() {

@@ -16,12 +16,24 @@ pub fn typed_on_a_terminal(
     home: &Path,
     typed: &str,
 ) -> String {
+    typed_on_a_terminal_with(tool, line, home, typed, &[])
+}
+
+/// [`typed_on_a_terminal`], with `env` added to the environment.
+pub fn typed_on_a_terminal_with(
+    tool: &str,
+    line: &str,
+    home: &Path,
+    typed: &str,
+    env: &[(&str, &str)],
+) -> String {
     let out = assert_cmd::Command::new("unshare")
         .args(["--mount", "script", "-qefc", line, "/dev/null"])
         .env("TOOL", bin(tool))
         .env("HOME", home)
         // As from the host: not from inside a chapter's shell.
         .env_remove("NSLAB_CHAPTERS")
+        .envs(env.iter().copied())
         // No bracketed-paste or colour sequences around what is shown.
         .env("TERM", "dumb")
         .write_stdin(typed)
@@ -115,6 +127,77 @@ pub fn the_sh_prompt_names_the_tool(tool: &str) {
     assert!(shown.contains("ENV=[]\n"), "{shown}");
     assert!(shown.contains("/proc/self/fd"), "{shown}");
     assert!(!shown.contains("nslab-rc"), "{shown}");
+}
+
+/// `NSLAB_CHAPTERS` from the caller's environment is data, never code:
+/// a command substitution in it is not run at the prompt, and 50 KB of
+/// it does not bring the shell down; neither is shown as a chapter. In
+/// bash, and in sh (dash here) where there is no bash.
+pub fn the_prompt_never_runs_what_the_environment_says(tool: &str) {
+    let home = SharedDir::new();
+    std::fs::write(home.path.join(".bashrc"), "PS1='home> '\n").unwrap();
+    let bin = home.path.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
+    let ran = home.path.join("ran");
+    let substitution = format!("$(touch {})", ran.display());
+    let long = "ch01-uts > ".repeat(5000) + "ch01-uts";
+    for value in [substitution.as_str(), long.as_str()] {
+        for (shell, line) in [
+            ("bash", "exec \"$TOOL\""),
+            ("sh", "PATH=\"$HOME/bin\" exec \"$TOOL\""),
+        ] {
+            let shown = typed_on_a_terminal_with(
+                tool,
+                line,
+                &home.path,
+                "echo typed-$((6 * 7))\nexit\n",
+                &[("NSLAB_CHAPTERS", value)],
+            );
+            let what =
+                format!("{shell}, NSLAB_CHAPTERS of {} bytes", value.len());
+            assert!(shown.contains(&format!("({tool}) ")), "{what}: {shown}");
+            assert!(shown.contains("typed-42"), "{what}: {shown}");
+            assert!(!shown.contains("ch01-uts > "), "{what}: {shown}");
+            assert!(!ran.exists(), "{what}: the prompt ran it: {shown}");
+        }
+    }
+}
+
+/// bash in POSIX mode (`POSIXLY_CORRECT`, or `posix` in `SHELLOPTS`)
+/// reads no `--rcfile`: the prompt still names the tool, and the start-up
+/// file's descriptor does not reach the commands typed in it.
+pub fn posix_mode_bash_names_the_tool_and_leaks_nothing(tool: &str) {
+    let home = SharedDir::new();
+    let typed = "ls -l /proc/self/fd | grep -c nslab-rc\n\
+                 ls /proc/self/fd | tr '\\n' ' '; echo\n\
+                 exit\n";
+    for env in [("POSIXLY_CORRECT", "1"), ("SHELLOPTS", "posix")] {
+        let shown = typed_on_a_terminal_with(
+            tool,
+            "exec \"$TOOL\"",
+            &home.path,
+            typed,
+            &[env],
+        );
+        assert!(shown.contains(&format!("({tool}) ")), "{env:?}: {shown}");
+        assert!(shown.contains("\n0\n"), "{env:?}: {shown}");
+        assert!(shown.contains("\n0 1 2 3 \n"), "{env:?}: {shown}");
+    }
+}
+
+/// A caller that holds descriptors 3 to 9 (the ones sh can close) still
+/// gets the named prompt, and the commands still inherit 0, 1 and 2
+/// only.
+pub fn a_caller_holding_fds_3_to_9_gets_the_named_prompt(tool: &str) {
+    let home = SharedDir::new();
+    std::fs::write(home.path.join(".bashrc"), "PS1='home> '\n").unwrap();
+    let line = "exec 3</dev/null 4</dev/null 5</dev/null 6</dev/null \
+                7</dev/null 8</dev/null 9</dev/null; exec \"$TOOL\"";
+    let typed = "ls /proc/self/fd | tr '\\n' ' '; echo\nexit\n";
+    let shown = typed_on_a_terminal(tool, line, &home.path, typed);
+    assert!(shown.contains(&format!("({tool}) home> ")), "{shown}");
+    assert!(shown.contains("\n0 1 2 3 \n"), "{shown}");
 }
 
 /// Without a terminal the shell is not interactive: no prompt, no
