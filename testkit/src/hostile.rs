@@ -415,7 +415,9 @@ pub fn every_signal_reaches(tool: &str, before: &[&str]) {
         libc::SIGXFSZ,
         libc::SIGUSR1,
     ];
-    let script = "import os, signal, sys\n\
+    // Not signal.pause(): a signal that comes between two calls would
+    // only run its handler at the next one. A sleep is cut short.
+    let script = "import os, signal, sys, time\n\
         def got(number, _):\n\
         \x20   print('got', number, flush=True)\n\
         for number in sys.argv[1:]:\n\
@@ -423,7 +425,7 @@ pub fn every_signal_reaches(tool: &str, before: &[&str]) {
         signal.signal(signal.SIGUSR2, lambda *_: os._exit(5))\n\
         print('ready', flush=True)\n\
         while True:\n\
-        \x20   signal.pause()\n";
+        \x20   time.sleep(1)\n";
     let numbers: Vec<String> = signals.iter().map(i32::to_string).collect();
     let mut args: Vec<&str> = before.to_vec();
     args.extend(["python3", "-c", script]);
