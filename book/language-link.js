@@ -10,13 +10,16 @@
         return;
     }
     const chinese = document.documentElement.lang === "zh-CN";
-    // The one label that no message carries: an exercise's collapsed
-    // solution is an HTML block, `<details><summary>Solution</summary>`,
-    // which gettext extraction leaves alone.
+    // The labels that no message carries: an exercise's collapsed
+    // solution and a chapter's collapsed speaker notes are HTML blocks,
+    // `<details><summary>Solution</summary>`, which gettext extraction
+    // leaves alone.
+    const labels = { "Solution": "答案", "Speaker notes": "讲师备注" };
     if (chinese) {
         for (const summary of document.querySelectorAll("details > summary")) {
-            if (summary.textContent.trim() === "Solution") {
-                summary.textContent = "答案";
+            const label = labels[summary.textContent.trim()];
+            if (label) {
+                summary.textContent = label;
             }
         }
     }

@@ -227,6 +227,7 @@ pub fn chapter_runs(line: &str) -> Vec<Run> {
                 })
             } else if matches!(before, Some("-x" | "-C"))
                 || NAMERS.contains(&words[0])
+                || words.starts_with(&["cargo", "workshop"])
             {
                 None
             } else {
@@ -239,6 +240,14 @@ pub fn chapter_runs(line: &str) -> Vec<Run> {
         }
     }
     runs
+}
+
+/// The words of each simple command in `line`, as the shell splits them.
+pub fn command_words(line: &str) -> Vec<Vec<String>> {
+    simple_commands(line)
+        .into_iter()
+        .map(|words| words.into_iter().map(|w| w.text).collect())
+        .collect()
 }
 
 /// A word as the shell sees it: quotes removed, and whether any part of

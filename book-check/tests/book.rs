@@ -549,3 +549,57 @@ fn every_heading_has_an_explicit_id() {
         problems.join("\n")
     );
 }
+
+/// The appendix that maps the man pages and LWN's series to the course:
+/// every link names a page of the book and a heading id on it, and
+/// every reference it promises has its section.
+#[test]
+fn the_reference_map_leads_to_real_sections() {
+    let page = book_src().join("appendix-references.md");
+    let text = read(&page);
+    for reference in [
+        "namespaces(7)",
+        "uts_namespaces(7)",
+        "ipc_namespaces(7)",
+        "pid_namespaces(7)",
+        "mount_namespaces(7)",
+        "user_namespaces(7)",
+        "network_namespaces(7)",
+        "cgroup_namespaces(7)",
+        "time_namespaces(7)",
+        "clone(2)",
+        "unshare(2)",
+        "setns(2)",
+        "ioctl_ns(2)",
+        "pivot_root(2)",
+        "Namespaces in operation",
+    ] {
+        assert!(text.contains(reference), "no rows for {reference}");
+    }
+    let mut problems = Vec::new();
+    let mut links = 0;
+    for (target, _) in text
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')'))
+    {
+        links += 1;
+        let Some((file, id)) = target.split_once('#') else {
+            problems.push(format!("{target}: no #heading"));
+            continue;
+        };
+        let Ok(linked) = std::fs::read_to_string(book_src().join(file)) else {
+            problems.push(format!("{target}: no page {file}"));
+            continue;
+        };
+        let ids: Vec<String> = headings(&linked)
+            .into_iter()
+            .map(|h| heading_id(&h.text))
+            .collect();
+        if !ids.iter().any(|found| found == id) {
+            problems.push(format!("{target}: {file} has no heading #{id}"));
+        }
+    }
+    assert!(links >= 40, "only {links} links");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -304,7 +304,9 @@ fn the_readme_and_the_setup_page_give_the_same_setup_line() {
         return;
     }
     let dir = repo_root().join("target/debug");
-    assert_eq!(nslab_testkit::bin("ch03-pid"), dir.join("ch03-pid"));
+    // Where cargo built it (not the staged copy that `bin` may give).
+    let built = nslab_testkit::assert_cmd::cargo::cargo_bin("ch03-pid");
+    assert_eq!(built, dir.join("ch03-pid"));
     let (_, export) = SETUP_LINE.split_once(" && ").unwrap();
     let out = std::process::Command::new("bash")
         .args(["-c", &format!("{export}; command -v ch03-pid ch07-inspect")])
@@ -318,4 +320,40 @@ fn the_readme_and_the_setup_page_give_the_same_setup_line() {
         dir.join("ch07-inspect").display()
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{out:?}");
+}
+
+/// Every `cargo workshop …` the book and the README show is a command
+/// the workshop has, with its options and a real step.
+#[test]
+fn every_workshop_command_shown_is_one_the_workshop_takes() {
+    let mut files: Vec<std::path::PathBuf> = markdown_files(&book_src());
+    files.push(repo_root().join("README.md"));
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for file in &files {
+        for shown in command_lines(&read(file)) {
+            for command in book_check::commands::command_words(&shown.text) {
+                let words: Vec<&str> =
+                    command.iter().map(String::as_str).collect();
+                if !words.starts_with(&["cargo", "workshop"]) {
+                    continue;
+                }
+                seen += 1;
+                if let Some(why) = workshop::refusal(&words[2..]) {
+                    problems.push(format!(
+                        "{}:{}: `{}`: {why}",
+                        file.display(),
+                        shown.line,
+                        words.join(" ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(seen > 0, "no `cargo workshop` shown anywhere");
+    // And a made-up one is caught.
+    assert!(workshop::refusal(&["start", "ch09"]).is_some());
+    assert!(workshop::refusal(&["check", "ch01", "--fast"]).is_some());
+    assert!(workshop::refusal(&["solution", "ch03", "--give-up"]).is_none());
 }

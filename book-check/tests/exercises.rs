@@ -369,8 +369,11 @@ impl Drop for Started {
 /// Starts `program args` with piped stdin and stdout, and returns it
 /// with the first line it prints.
 fn start_with_line(program: &str, args: &[&str]) -> (Started, String) {
+    // From `/`: inside a user namespace the checkout (the tests' working
+    // directory) may be closed, and some tools refuse to start there.
     let mut child = Command::new(program)
         .args(args)
+        .current_dir("/")
         .env("PATH", on_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -436,15 +439,56 @@ fn ch01_exercise_2_only_uts_differs() {
     let pid = shell.pid;
     let uts = std::fs::read_link(format!("/proc/{pid}/ns/uts")).unwrap();
     assert_ne!(uts.to_str().unwrap(), host_ns("uts"));
-    // The solution's loop, with the PID from the welcome line.
-    let line = format!(
-        "for t in $(ls /proc/$$/ns); do\n\
-         [ \"$(readlink /proc/$$/ns/$t)\" = \"$(readlink /proc/{pid}/ns/$t)\" ] ||\n\
-         echo \"$t differs\"\n\
-         done"
+    // The solution's loop as the page prints it, its first line setting
+    // `pid` to the PID from the welcome line.
+    let page =
+        std::fs::read_to_string(book_check::book_src().join("ch01-uts.md"))
+            .unwrap();
+    let block: Vec<&str> = page
+        .lines()
+        .skip_while(|l| !l.trim().starts_with("pid="))
+        .take_while(|l| !l.trim().starts_with("```"))
+        .map(str::trim)
+        .collect();
+    assert!(
+        block.len() > 1 && block[1].starts_with("for t in $(ls /proc/$$/ns)"),
+        "ch01-uts.md: the solution's loop must start by setting pid: {block:?}"
     );
-    let out = host_bash(&line);
+    let the_loop = |pid: &str| {
+        let mut lines = block.clone();
+        let first = format!("pid={pid}");
+        lines[0] = &first;
+        lines.join("\n")
+    };
+    let out = host_bash(&the_loop(&pid.to_string()));
     assert_eq!(stdout(&out), "uts differs\n", "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    // Pasted with the placeholder, `readlink -v` says what is wrong.
+    let out = host_bash(&the_loop("PID"));
+    assert!(
+        stderr(&out).contains("/proc/PID/ns/uts: No such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+    // From a terminal that is not root: `readlink` prints nothing,
+    // `readlink -v` says why.
+    let link = format!("/proc/{pid}/ns/uts");
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .args(args)
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    let out = as_nobody(&["readlink", &link]);
+    assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()));
+    let out = as_nobody(&["readlink", "-v", &link]);
+    assert!(
+        stderr(&out).contains("Permission denied"),
+        "{}",
+        stderr(&out)
+    );
     assert!(shell.finish().status.success());
 }
 
@@ -922,6 +966,26 @@ fn ch05_exercise_1_mapped_roots_file_is_the_users() {
     let outside = std::fs::metadata(&file).unwrap();
     assert_eq!((outside.uid(), outside.gid()), (65534, 65534));
     assert!(shell.finish().status.success());
+
+    // As an ordinary user with supplementary groups (a uid of no one's
+    // here, in groups 27 and 100, as a sudo user is): the file is the
+    // user's, and `id` shows the unmapped groups as 65534(nogroup).
+    std::fs::remove_file(&file).unwrap();
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=4242", "--regid=4242", "--groups=27,100"])
+        .arg(&copy.path)
+        .arg("--map-root")
+        .current_dir("/");
+    let mut shell = Shell::start_command(command);
+    let inside = shell.run(&format!("touch {0}; id", file.display()));
+    assert_eq!(
+        inside,
+        "uid=0(root) gid=0(root) groups=0(root),65534(nogroup)\n"
+    );
+    let outside = std::fs::metadata(&file).unwrap();
+    assert_eq!((outside.uid(), outside.gid()), (4242, 4242));
+    assert!(shell.finish().status.success());
 }
 
 /// ch05-user.md, exercise 2: no effective capability without a map,
@@ -963,6 +1027,73 @@ fn ch05_exercise_3_uid_mapped_gid_not() {
         shell.run("grep CapEff /proc/self/status"),
         format!("CapEff:\t{}\n", every_capability())
     );
+    assert!(shell.finish().status.success());
+}
+
+/// ch05-user.md, exercise 4: our own proc comes off, the host's does
+/// not: it is locked (EINVAL, "not mounted" in util-linux's words).
+#[test]
+fn ch05_exercise_4_the_hosts_proc_is_locked() {
+    if !have_root("ch05_exercise_4_the_hosts_proc_is_locked") {
+        return;
+    }
+    let script = "mount -t proc proc /proc && umount /proc && echo first; \
+                  umount /proc; echo \"second: $?\"; findmnt -n -o TARGET /proc";
+    let out = chapter("ch05-user", &["--map-root", "--", "sh", "-c", script])
+        .assert()
+        .success();
+    let out = out.get_output();
+    assert_eq!(stdout(out), "first\nsecond: 32\n/proc\n");
+    assert_eq!(stderr(out), "umount: /proc: not mounted.\n");
+}
+
+/// ch05-user.md, exercise 5: a map of two ranges written from the host
+/// in one write; inside UID 1000 is UID 100999 outside.
+#[test]
+fn ch05_exercise_5_two_ranges_from_the_host() {
+    if !have_root("ch05_exercise_5_two_ranges_from_the_host") {
+        return;
+    }
+    let mut shell = Shell::start("ch05-user", &[]);
+    let pid = shell.pid;
+    let map = std::env::temp_dir().join(unique("nslab-map"));
+    std::fs::write(&map, "0 0 1\n1 100000 65536\n").unwrap();
+    let dd = Command::new("dd")
+        .arg(format!("if={}", map.display()))
+        .arg(format!("of=/proc/{pid}/uid_map"))
+        .arg("bs=4k")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&map);
+    assert!(
+        dd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dd.stderr)
+    );
+    shell.run("setpriv --reuid=1000 sleep 1000 >/dev/null 2>&1 &");
+    // The child is forked; it is `sleep` once setpriv has changed its
+    // uid and executed it.
+    let deadline = Instant::now() + TIMEOUT;
+    let sleep = loop {
+        let found = children(pid).into_iter().find(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/comm"))
+                .is_ok_and(|comm| comm == "sleep\n")
+        });
+        if let Some(child) = found {
+            break child;
+        }
+        assert!(Instant::now() < deadline, "no sleep under the shell");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status_field(sleep, "Uid"), ["100999"; 4]);
+    // The shell has no capability (it was executed before the map), so
+    // its builtin kill may not signal UID 1000; a program run now may.
+    let refused = shell.run("kill $! 2>&1; echo $?");
+    assert!(
+        refused.ends_with("Operation not permitted\n1\n"),
+        "{refused}"
+    );
+    assert_eq!(shell.run("env kill $!; wait $!; echo $?"), "143\n");
     assert!(shell.finish().status.success());
 }
 
@@ -1235,4 +1366,96 @@ fn ch07_exercise_3_a_new_mount_namespace_copies_every_mount() {
         assert!(part.contains("(copies every mount)"), "{text}");
     }
     before.assert_unchanged();
+}
+
+/// ch07 exercise 4: a cgroup namespace does not keep root in: through
+/// the cgroup2 mount made before the namespace, the shell moves to the
+/// hierarchy's root, above its view's root, and sees `0::/..`.
+#[test]
+fn ch07_exercise_4_the_namespace_does_not_confine() {
+    if !have_root("ch07_exercise_4_the_namespace_does_not_confine") {
+        return;
+    }
+    let out = host_bash(
+        "unshare --mount bash -c '
+            export CG=/mnt/demo-$$
+            mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs || exit 1
+            trap \"echo \\$\\$ >/mnt/cgroup.procs; rmdir $CG\" EXIT
+            ch07-inspect unshare cgroup mnt -- bash -c \"
+                grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >/mnt/cgroup.procs; grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >\\$CG/cgroup.procs; grep ^0:: /proc/self/cgroup
+            \" 2>/dev/null'",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0::/\n0::/..\n0::/\n");
+}
+
+/// ch02-ipc.md, exercise 4: a limit set inside (no queues at all) holds
+/// inside only; the host's `kernel.msgmni` is as it was.
+#[test]
+fn ch02_exercise_4_a_limit_set_inside_stays_inside() {
+    if !have_root("ch02_exercise_4_a_limit_set_inside_stays_inside") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let msgmni = || std::fs::read_to_string("/proc/sys/kernel/msgmni").unwrap();
+    let on_host = msgmni();
+    let out =
+        host_bash("ch02-ipc -- sh -c 'sysctl -q -w kernel.msgmni=0; ipcmk -Q'");
+    assert!(!out.status.success(), "{out:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("create message queue failed: No space left on device"),
+        "{err}"
+    );
+    assert_eq!(msgmni(), on_host, "the host's kernel.msgmni changed");
+    before.assert_unchanged();
+}
+
+/// ch03-pid.md, exercise 4: after 299 is written to `ns_last_pid`, the
+/// next process is PID 300; `exec` starts none, and stays PID 1.
+#[test]
+fn ch03_exercise_4_the_next_pid_is_300() {
+    if !have_root("ch03_exercise_4_the_next_pid_is_300") {
+        return;
+    }
+    let out = host_bash(
+        r#"ch03-pid -- sh -c 'echo 299 >/proc/sys/kernel/ns_last_pid; sh -c "echo \$\$"'
+           ch03-pid -- sh -c 'echo 299 >/proc/sys/kernel/ns_last_pid; exec sh -c "echo \$\$"'"#,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "300\n1\n");
+}
+
+/// ch06-net.md, exercise 4: a UNIX socket with a path is reached from
+/// inside ch06-net, through the file system it shares with the host.
+/// The test binds it in a stand-in (a mount namespace with a tmpfs on
+/// /tmp), so that no file is left behind, however it ends.
+#[test]
+fn ch06_exercise_4_a_socket_with_a_file_is_reached() {
+    if !have_root("ch06_exercise_4_a_socket_with_a_file_is_reached") {
+        return;
+    }
+    let script = r#"
+        set -e
+        mount -t tmpfs none /tmp
+        python3 -c 'import socket, os
+s = socket.socket(socket.AF_UNIX)
+s.bind("/tmp/nslab-demo.sock")
+s.listen()
+os.fork() or s.accept()'
+        ch06-net -- python3 -c 'import socket, os
+e = socket.socket(socket.AF_UNIX).connect_ex("/tmp/nslab-demo.sock")
+print(os.strerror(e) if e else "connected")'
+    "#;
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .env("PATH", on_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run unshare");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "connected\n");
 }

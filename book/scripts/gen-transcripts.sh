@@ -375,6 +375,24 @@ session_ch02() {
     save ch02-ipc
 }
 
+session_ch02_posix() {
+    # POSIX message queues, /dev/shm and the IPC limits, in a stand-in
+    # host: an IPC and mount namespace of its own, so that the queue,
+    # the file in /dev/shm and the limits set here never reach the host.
+    start
+    type_line "unshare --ipc --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t mqueue none /mnt && : >/mnt/jobs && ls /mnt'
+    # The old mount still shows the queues of the namespace that made it.
+    type_line 'ch02-ipc -- ls /mnt'
+    type_line "ch02-ipc -- unshare --mount sh -c 'mount -t mqueue none /mnt && ls -A /mnt | wc -l'"
+    type_line 'mount -t tmpfs none /dev/shm && : >/dev/shm/frames && ch02-ipc -- ls /dev/shm'
+    type_line 'sysctl -w kernel.msgmnb=32768 fs.mqueue.msg_max=20'
+    type_line "ch02-ipc -- sh -c 'sysctl kernel.msgmnb fs.mqueue.msg_max; sysctl -w kernel.msgmnb=1000'"
+    type_line 'sysctl kernel.msgmnb'
+    type_line 'exit'
+    save ch02-posix
+}
+
 session_ch03() {
     start
     type_line 'echo $$'
@@ -415,6 +433,31 @@ session_ch03_signals() {
     type_line "ch03-pid -- sh -c 'sleep 4242 & echo \"sleep is PID \$!\"'"
     type_line "pgrep -s 0 -x -f 'sleep 4242' || echo 'no sleep 4242 left'"
     save ch03-signals
+}
+
+session_ch03_rules() {
+    # The PID namespace's one-way rules, each with a command.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_line "ch03-pid -- sh -c 'cat /proc/sys/kernel/ns_last_pid; echo 99 >/proc/sys/kernel/ns_last_pid; sh -c \"echo my PID is \\\$\\\$\"'"
+    type_line 'unshare --pid unshare --pid true'
+    type_line "unshare --pid --fork unshare --pid --fork sh -c 'echo my PID is \$\$'"
+    # A signal from inside names its sender; one from the host, nobody.
+    type_line "ch03-pid -- strace -qq -e trace=none sh -c 'echo my PID is \$\$; kill -USR1 \$\$'"
+    type_and_go 'ch03-pid -- strace -qq -e trace=none sleep 100'
+    sleep_started
+    second_terminal host
+    type_line "kill -USR1 \$(pgrep -t $first -x sleep)"
+    win=nslab:main
+    wait_for_prompt ""
+    # How deep they nest: each level starts the next, until one fails.
+    type_line "export NEST='n=\$((n + 1)); export n; unshare --pid --fork sh -c \"\$NEST\" || echo \"levels below the host: \$((n - 1))\"'"
+    type_line 'sh -c "$NEST"'
+    type_line "export NEST='n=\$((n + 1)); export n; unshare --user --map-root-user sh -c \"\$NEST\" || echo \"levels below the host: \$((n - 1))\"'"
+    type_line 'sh -c "$NEST"'
+    save ch03-rules
 }
 
 session_ch04() {
@@ -485,6 +528,8 @@ session_ch04_propagation() {
 }
 
 session_ch04_binding() {
+    # The table's demo, as the reader runs it from book/demos/.
+    cp "$repo/book/demos/transitions.sh" "$home/"
     start
     # Each in a stand-in: a mount namespace of its own, cut off from the
     # real host's (unshare makes its copy private), thrown away by exit.
@@ -507,7 +552,26 @@ session_ch04_binding() {
     type_line 'mount -t tmpfs m /srv/m && mount --move /srv/m /mnt/other'
     type_line 'for m in shared other; do findmnt -no TARGET,PROPAGATION /mnt/$m; done'
     type_line 'exit'
+    # The whole table, in a namespace of its own.
+    type_line 'unshare --mount bash transitions.sh'
     save ch04-binding
+}
+
+session_ch04_pivot() {
+    # pivot_root(2) moves every process of the namespace whose root or
+    # working directory is the old root, not only its caller.
+    make_rootfs
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --bind rootfs rootfs'
+    type_line '(cd / && exec sleep 1000) & (cd /etc && exec sleep 1000) &'
+    type_line 'show() { for p in $(jobs -p); do echo "root=$(readlink $1/$p/root) cwd=$(readlink $1/$p/cwd)"; done; }'
+    type_line 'show /proc'
+    type_line 'cd rootfs && pivot_root . tmp'
+    type_line 'show /tmp/proc'
+    type_line 'ls /tmp/proc/$(jobs -p | head -n 1)/cwd'
+    type_line 'kill $(jobs -p); exit'
+    save ch04-pivot
 }
 
 session_ch05() {
@@ -536,6 +600,74 @@ session_ch05_nonroot() {
     type_line "ch05-user --map-root -- sh -c 'id; cat /proc/self/uid_map'"
     type_line 'exit'
     save ch05-user-nonroot
+}
+
+session_ch05_mounts() {
+    # Mounts that come into a mount namespace owned by a new user
+    # namespace are locked. A stand-in for the host (a mount namespace
+    # of its own) holds a read-only, nosuid tmpfs, and its tree is made
+    # shared, as systemd makes it.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --make-rshared /; mount -t tmpfs -o ro,nosuid,size=1m guarded /mnt'
+    type_line 'ch05-user --map-root --propagation unchanged'
+    type_line 'findmnt -o TARGET,PROPAGATION /'
+    type_line 'umount /mnt'
+    type_line 'mount -o remount,rw /mnt'
+    type_line 'mount -o remount,bind,suid /mnt'
+    type_line 'mount -t tmpfs over /mnt && findmnt -o TARGET,SOURCE,OPTIONS /mnt'
+    type_line 'cd /mnt && mkdir proc tmp mq pts sys cg'
+    type_line 'mount -t proc proc proc && mount -t tmpfs tmp tmp && mount -t mqueue mq mq && mount -t devpts -o newinstance pts pts && echo mounted'
+    type_line 'mount -t sysfs sys sys'
+    type_line 'mount -t cgroup2 cg cg'
+    type_line 'cd; exit'
+    type_line "ch06-net --map-root -- sh -c 'mount -t tmpfs over /mnt && mkdir /mnt/sys && mount -t sysfs sys /mnt/sys && echo mounted'"
+    type_line 'exit'
+    save ch05-mounts
+}
+
+session_ch05_ranges() {
+    # --map-auto and --map-users, as the user nobody. A stand-in gives
+    # nobody a range of subordinate ids: a file of the session's, bound
+    # over /etc/subuid and /etc/subgid in a mount namespace of its own.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line "echo 'nobody:100000:65536' >subids"
+    type_line 'mount --bind subids /etc/subuid; mount --bind subids /etc/subgid'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line 'ch05-user --map-root --map-auto -- cat /proc/self/uid_map /proc/self/gid_map'
+    type_line 'ch05-user --map-root --map-auto -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-root -- setpriv --reuid=4242 --regid=4242 --clear-groups id'
+    type_line 'ch05-user --map-users 0:200000:10 -- id'
+    type_line 'exit'
+    type_line 'exit'
+    save ch05-ranges
+}
+
+session_ch05_maps() {
+    # The kernel's rules for writing a map, each broken once. The maps
+    # are written as root on the host into a new user namespace that a
+    # sleep holds, with dd: one write(2) of the whole file.
+    start
+    type_line "fresh() { T=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!'); cd /proc/\$T; }"
+    type_line "map() { printf '%s\\n' \"\$@\" >~/map; dd if=~/map of=uid_map bs=4k status=none; }"
+    type_line "fresh; map '0 1000 1' '1 100000 65536' && cat uid_map"
+    type_line "map '0 2000 1'"
+    type_line "fresh; map '0 1000 10' '5 2000 10'"
+    type_line "map \"\$(seq 0 2 680 | awk '{print \$1, \$1, 1}')\""
+    type_line "map \"\$(seq 0 2 678 | awk '{print \$1, \$1, 1}')\" && wc -l uid_map"
+    type_line "fresh; printf '0 1000 1\\n1 2000 1\\n' >uid_map; cat uid_map"
+    type_line "fresh; unshare --user --map-root-user bash -c \"echo '0 1000 1' >uid_map\""
+    type_line "setpriv --bounding-set -setfcap unshare --user --map-root-user id"
+    type_line "setpriv --bounding-set -setfcap unshare --user --map-user=1 id"
+    type_line "setpriv --bounding-set -setfcap ch05-user --map-root -- id"
+    type_line "unshare --user --map-user=1 id"
+    type_line "fresh; map '0 1000 1' '1 100000 65536'; cat /proc/self/uid_map"
+    type_line "unshare --user --map-root-user cat uid_map"
+    type_line "cd; pkill -x -s 0 sleep; ch05-user -- sh -c 'id -u; setpriv --reuid=65534 id'"
+    type_line 'ch05-user -- ping -c 1 127.0.0.1'
+    type_line 'ch05-user --map-root -- setpriv --reuid=0 id -u'
+    save ch05-maps
 }
 
 session_ch06() {
@@ -579,6 +711,28 @@ session_ch06_nonroot() {
     save ch06-net-nonroot
 }
 
+session_ch06_rules() {
+    # A stand-in host: a network namespace of its own, cut off from the
+    # real host's, so that its abstract socket and its settings never
+    # meet the host's (nor another run's).
+    start
+    type_line "unshare --net env PS1='stand-in# ' bash --norc"
+    # A server on the abstract name @nslab-demo: it listens, then goes
+    # to the background, takes one connection and exits.
+    type_line "python3 -c 'import socket, os; s = socket.socket(socket.AF_UNIX); s.bind(\"\\0nslab-demo\"); s.listen(); os.fork() or s.accept()'"
+    type_line "ss -xl | grep -c @nslab-demo; ch06-net -- sh -c 'ss -xl | grep -c @nslab-demo'"
+    type_line "CONNECT='import socket, os; e = socket.socket(socket.AF_UNIX).connect_ex(\"\\0nslab-demo\"); print(os.strerror(e) if e else \"connected\")'"
+    type_line 'ch06-net -- python3 -c "$CONNECT"'
+    type_line 'python3 -c "$CONNECT"'
+    # /proc/sys/net: each network namespace has its own settings, and a
+    # new one starts from the defaults, not from a copy.
+    type_line 'sysctl -w net.ipv4.ip_default_ttl=99'
+    type_line "ch06-net -- sh -c 'sysctl net.ipv4.ip_default_ttl; sysctl -w net.ipv4.ip_default_ttl=42'"
+    type_line 'sysctl net.ipv4.ip_default_ttl'
+    type_line 'exit'
+    save ch06-rules
+}
+
 session_ch07() {
     # Two terminals: a chapter runs in the first, the inspector in the
     # second, as the page describes. `tty` names the first terminal,
@@ -608,6 +762,29 @@ session_ch07() {
     type_line "ch07-inspect unshare pid -- sh -c 'echo \$\$'"
     type_line 'ch07-inspect unshare --boottime 86400 time -- cat /proc/uptime'
     save ch07-inspect
+}
+
+session_ch07_one_way() {
+    # setns into a PID namespace goes down, never up; what a process
+    # that enters from above sees as its parent, and where its orphans go.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_line 'export HOST_SHELL=$$'
+    type_line 'ch04-mount'
+    type_line 'ch07-inspect enter /proc/$HOST_SHELL/ns/pid true'
+    type_line 'mount -t proc proc /proc'
+    second_terminal inspector
+    type_line "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch04-mount)\"); echo \$PID"
+    # The subshell exits at once: its orphan goes to that namespace's
+    # PID 1, not to the tool (a subreaper, but outside).
+    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); ps -o pid,ppid,args'"
+    win=nslab:main
+    type_line 'exit'
+    keep_screen ch07-one-way
+    win=nslab:inspector
+    save ch07-one-way-inspector
 }
 
 # How a namespace outlives its processes: one session per case.
@@ -651,12 +828,41 @@ session_ch07_parent() {
     save ch07-parent
 }
 
+session_ch07_siblings() {
+    # Capabilities in a user namespace hold there and below, never in a
+    # sibling. B's user namespace is kept with a bind mount (in a mount
+    # namespace of the session's own), so that a shell in a sibling one
+    # can name it.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line "B=\$(unshare --user --map-root-user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect keep $B user b-user'
+    type_line 'ch05-user --map-root'
+    type_line 'ch07-inspect enter b-user id'
+    type_line 'mount -t proc proc /proc'
+    type_line "C=\$(unshare --user --map-root-user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect enter /proc/$C/ns/user id'
+    type_line 'exit'
+    type_line 'ch07-inspect release b-user; kill $B'
+    type_line 'exit'
+    type_line "setpriv --reuid=nobody --regid=nogroup --clear-groups env PS1='user\$ ' bash --norc"
+    type_line "N=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'ch07-inspect enter --preserve-credentials /proc/$N/ns/user id'
+    type_line 'kill $N; exit'
+    save ch07-siblings
+}
+
 session_ch07_owned() {
+    # The demo, as the reader runs it from book/demos/.
+    cp "$repo/book/demos/pass-ns-fd.py" "$home/"
     start
     # setns(2) checks the type when asked to: nsenter --net passes
     # CLONE_NEWNET, and a UTS namespace's file is refused.
     type_line 'nsenter --net=/proc/self/ns/uts true'
     type_line 'nsenter --uts=/proc/self/ns/uts hostname'
+    # A namespace handed over a UNIX socket, by its descriptor alone.
+    type_line "BOX=\$(unshare --uts sh -c 'hostname box; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'python3 pass-ns-fd.py $BOX; kill $BOX'
     # A user namespace with no process, kept by a namespace it owns.
     type_line "PID=\$(unshare --user --map-root-user --uts sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
     type_line 'readlink /proc/$PID/ns/user'
@@ -711,6 +917,73 @@ session_ch07_mounts() {
     type_line "until unshare --ipc true 2>/dev/null; do :; done; echo 'a second one'"
     type_line 'exit'
     save ch07-mounts
+}
+
+session_ch07_cgroupns() {
+    # The cgroup namespace's view: a cgroup of the stand-in's own (in
+    # the v2 hierarchy, mounted in the stand-in) becomes the root.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'export CG=/mnt/demo-$$'
+    type_line 'mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs'
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line "ch07-inspect unshare cgroup mnt -- env PS1='\\u@\\h:\\w# ' bash --norc"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'findmnt -no FSROOT,TARGET /mnt; ls -d $CG'
+    type_line 'mount -t cgroup2 none /srv && findmnt -no FSROOT,TARGET /srv; ls /srv | grep -c demo'
+    type_line 'stat -c %i /srv $CG'
+    type_line 'exit'
+    type_line 'echo $$ >/mnt/cgroup.procs && rmdir $CG; exit'
+    save ch07-cgroupns
+}
+
+session_ch07_time() {
+    # A time namespace: its offsets, when they can be written, and the
+    # clock it leaves alone.
+    start
+    type_line 'cat /proc/self/timens_offsets'
+    type_line 'date +%Y; uptime -s | cut -d- -f1'
+    type_line "ch07-inspect unshare --monotonic 86400 --boottime 315360000 time -- sh -c 'cat /proc/self/timens_offsets; date +%Y; uptime -s | cut -d- -f1' 2>/dev/null"
+    type_line "ch07-inspect unshare time -- bash -c 'echo \"boottime 60 0\" >/proc/self/timens_offsets' 2>&1 | tail -n 1"
+    type_line 'ch07-inspect unshare --monotonic -1000000000 time -- true'
+    type_line 'setpriv --bounding-set -sys_time ch07-inspect unshare --monotonic 60 time -- true'
+    save ch07-time
+}
+
+session_ch07_pidfd() {
+    # enter joins all namespaces with one setns(2) on a pidfd (5.8).
+    start
+    type_line "PID=\$(unshare --uts --net sh -c 'hostname boxed; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'strace -e trace=pidfd_open,setns -e signal=none ch07-inspect enter $PID hostname'
+    type_line 'kill $PID'
+    save ch07-pidfd
+}
+
+session_ch07_spawn() {
+    # clone3 with CLONE_INTO_CGROUP and CLONE_PIDFD (5.7).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t cgroup2 none /mnt && mkdir /mnt/demo-$$'
+    type_line "ch07-inspect spawn /mnt/demo-\$\$ -- sh -c 'grep ^0:: /proc/self/cgroup'"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'rmdir /mnt/demo-$$; exit'
+    save ch07-spawn
+}
+
+session_ch07_idmap() {
+    # An idmapped bind mount (mount_setattr, MOUNT_ATTR_IDMAP, 5.12).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs none /mnt && mkdir /mnt/src /mnt/dst && touch /mnt/src/file'
+    type_line "PID=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line "echo '0 1000 1' >/proc/\$PID/uid_map; echo '0 1000 1' >/proc/\$PID/gid_map"
+    type_line 'ch07-inspect idmap /proc/$PID/ns/user /mnt/src /mnt/dst'
+    type_line "stat -c '%u:%g %n' /mnt/src/file /mnt/dst/file"
+    type_line 'setpriv --reuid 1000 --regid 1000 --clear-groups touch /mnt/dst/new'
+    type_line "stat -c '%u:%g %n' /mnt/src/new /mnt/dst/new"
+    type_line 'touch /mnt/dst/by-root'
+    type_line 'kill $PID; exit'
+    save ch07-idmap
 }
 
 session_live_ch07() {
@@ -769,23 +1042,37 @@ session_errors_ch07() {
 run intro intro
 run ch01-uts ch01
 run ch02-ipc ch02
+run ch02-ipc ch02_posix
 run ch03-pid ch03
 run ch03-pid ch03_signals
+run ch03-pid ch03_rules
 run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
 run ch04-mount ch04_binding
+run ch04-mount ch04_pivot
 run ch05-user ch05
 run ch05-user ch05_nonroot
+run ch05-user ch05_mounts
+run ch05-user ch05_maps
+run ch05-user ch05_ranges
 run ch06-net ch06
 run ch06-net ch06_nonroot
 run ch06-net ch06_veth
+run ch06-net ch06_rules
 run ch07-inspect ch07
+run ch07-inspect ch07_one_way
 run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
+run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
+run ch07-inspect ch07_cgroupns
+run ch07-inspect ch07_time
+run ch07-inspect ch07_pidfd
+run ch07-inspect ch07_spawn
+run ch07-inspect ch07_idmap
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors

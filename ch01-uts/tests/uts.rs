@@ -25,7 +25,12 @@ fn hostname_inside_is_its_own_and_the_hosts_is_unchanged() {
     )
     .assert()
     .success();
-    assert_eq!(stdout(out.get_output()), "nslab-test\n");
+    assert_eq!(
+        stdout(out.get_output()),
+        "nslab-test\n",
+        "`hostname nslab-test && hostname` inside ch01-uts did not print \
+         nslab-test"
+    );
     assert_ne!(host_name.trim(), "nslab-test");
     before.assert_unchanged();
 }

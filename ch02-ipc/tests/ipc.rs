@@ -81,7 +81,9 @@ fn host_queue_is_not_listed_inside() {
     let hex_key = format!("0x{:08x}", queue.key.parse::<i64>().unwrap() as u32);
     assert!(
         !ipcs.contains(&hex_key),
-        "the host's queue is visible: {ipcs}"
+        "`ipcs -q` inside ch02-ipc lists the host's queue (key {hex_key}): \
+         the command is not in a new IPC namespace; is CLONE_NEWIPC in \
+         NAMESPACES?\n{ipcs}"
     );
     assert!(queue_rows(table).is_empty(), "queues inside: {table}");
     drop(queue);

@@ -24,7 +24,14 @@ fn echo_dollar_dollar_prints_1() {
     let out = chapter("ch03-pid", &["--", "sh", "-c", "echo $$"])
         .assert()
         .success();
-    assert_eq!(stdout(out.get_output()), "1\n");
+    let pid = stdout(out.get_output());
+    assert_eq!(
+        pid,
+        "1\n",
+        "`echo $$` printed {} inside ch03-pid: the command is not PID 1 of a \
+         new PID namespace; is CLONE_NEWPID in NAMESPACES?",
+        pid.trim()
+    );
 }
 
 #[test]

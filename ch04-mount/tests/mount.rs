@@ -37,7 +37,13 @@ fn ps_sees_only_the_shell_and_ps() {
         .lines()
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(rows.len(), 2, "only the shell and ps: {text}");
+    assert_eq!(
+        rows.len(),
+        2,
+        "`ps -e` after mounting /proc inside ch04-mount lists {} processes, \
+         not only the shell and ps (a new PID and mount namespace each?):\n{text}",
+        rows.len()
+    );
     assert_eq!(rows[0], ["1", "sh"], "{text}");
     assert_eq!(rows[1][1], "ps", "{text}");
     // The host's /proc and mount table are as they were.
@@ -57,9 +63,14 @@ fn ps_sees_only_the_shell_and_ps() {
 }
 
 /// Runs `script` in a scratch mount namespace whose `/` is shared, like
-/// a systemd host's; returns what it printed.
+/// a systemd host's; returns what it printed. The copy is made private
+/// first, so that it shares nothing with the caller's mounts (on a
+/// systemd host they are shared too, and a leak would reach them), then
+/// shared: its own peer group.
 fn on_a_shared_root(script: &str) -> String {
-    let line = format!("mount --make-rshared / && {script}");
+    let line = format!(
+        "mount --make-rprivate / && mount --make-rshared / && {script}"
+    );
     let out = nslab_testkit::assert_cmd::Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", &line])
         .env("CH04", bin("ch04-mount"))
@@ -77,7 +88,14 @@ fn root_is_private_inside_even_when_shared_outside() {
     let text = on_a_shared_root(
         "findmnt -no PROPAGATION /; $CH04 -- findmnt -no PROPAGATION /",
     );
-    assert_eq!(text, "shared\nprivate\n");
+    assert_eq!(
+        text,
+        "shared\nprivate\n",
+        "`findmnt -no PROPAGATION /` printed {:?} on a shared / and then \
+         inside ch04-mount: / must be private inside (is it made private, \
+         MS_REC | MS_PRIVATE, first?)",
+        text.lines().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -98,7 +116,14 @@ fn a_mount_inside_does_not_reach_a_shared_host() {
         "$CH04 -- mount -t tmpfs nslab-kept /mnt; \
          findmnt -no SOURCE /mnt || echo not-mounted",
     );
-    assert_eq!(kept, "not-mounted\n");
+    assert_eq!(
+        kept,
+        "not-mounted\n",
+        "a tmpfs mounted inside ch04-mount appeared outside, on a shared / \
+         (findmnt printed {:?}): / was not made private (MS_REC | \
+         MS_PRIVATE) before the mount",
+        kept.trim()
+    );
     before.assert_unchanged();
 }
 

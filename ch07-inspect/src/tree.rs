@@ -91,7 +91,7 @@ fn discover() -> Result<BTreeMap<NsId, Node>> {
 
 /// Asks about one namespace, then about its owner and its parent,
 /// depth first. Only the chain being walked is open (user namespaces
-/// nest at most 32 deep), never one fd per namespace.
+/// nest at most 33 below the initial one), never one fd per namespace.
 fn visit(
     file: File,
     labels: &HashMap<NsId, String>,

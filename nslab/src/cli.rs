@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 
+use crate::idmap::{HelperMaps, RangeSpec};
 use crate::{EXIT_TOOL_FAILED, Failure, failure, output, rootfs};
 
 /// What a chapter is: its name, its flags, and the words it shows.
@@ -42,6 +43,10 @@ pub struct Options {
     /// `--propagation MODE` (with a mount namespace): what the child
     /// makes of its copy of the mount tree; private unless asked.
     pub propagation: Propagation,
+    /// `--map-users`, `--map-groups`, `--map-auto` (with a user
+    /// namespace): maps of several ranges, written by newuidmap and
+    /// newgidmap from outside; `--map-root` with them is theirs too.
+    pub id_maps: HelperMaps,
 }
 
 /// The propagation type the child gives every mount of its copy of the
@@ -101,7 +106,7 @@ pub enum Parsed {
 }
 
 /// The options each namespace brings, and where it first appears.
-const OPTIONS: [(&str, CloneFlags, &str); 5] = [
+const OPTIONS: [(&str, CloneFlags, &str); 8] = [
     (
         "--init",
         CloneFlags::CLONE_NEWPID,
@@ -109,6 +114,21 @@ const OPTIONS: [(&str, CloneFlags, &str); 5] = [
     ),
     (
         "--map-root",
+        CloneFlags::CLONE_NEWUSER,
+        "a user namespace (ch05-user on)",
+    ),
+    (
+        "--map-users",
+        CloneFlags::CLONE_NEWUSER,
+        "a user namespace (ch05-user on)",
+    ),
+    (
+        "--map-groups",
+        CloneFlags::CLONE_NEWUSER,
+        "a user namespace (ch05-user on)",
+    ),
+    (
+        "--map-auto",
         CloneFlags::CLONE_NEWUSER,
         "a user namespace (ch05-user on)",
     ),
@@ -129,6 +149,9 @@ const OPTIONS: [(&str, CloneFlags, &str); 5] = [
     ),
 ];
 
+/// The options that take a range, also as `--option=RANGE`.
+const MAP_RANGES: [&str; 2] = ["--map-users", "--map-groups"];
+
 /// Options come before the command; `--` ends them. An option exists
 /// only where the chapter creates its namespace.
 pub fn parse(
@@ -147,6 +170,13 @@ pub fn parse(
         if word == "-h" || word == "--help" {
             return Ok(Parsed::Help);
         }
+        // `--map-users=0:100000:65536`, as util-linux also takes it.
+        let (word, inline) = match word.split_once('=') {
+            Some((word, value)) if MAP_RANGES.contains(&word) => {
+                (word, Some(OsString::from(value)))
+            }
+            _ => (word, None),
+        };
         let Some((name, needs, needs_what)) =
             OPTIONS.iter().find(|(name, ..)| *name == word)
         else {
@@ -158,6 +188,26 @@ pub fn parse(
         match *name {
             "--init" => options.init = true,
             "--map-root" => options.map_root = true,
+            "--map-auto" => {
+                options.id_maps.users.push(RangeSpec::Auto);
+                options.id_maps.groups.push(RangeSpec::Auto);
+            }
+            "--map-users" | "--map-groups" => {
+                let value = inline.or_else(|| args.next());
+                let spec = value.as_ref().and_then(|v| v.to_str());
+                let Some(spec) = spec.and_then(RangeSpec::parse) else {
+                    return Err(format!(
+                        "{name} needs INNER:OUTER[:COUNT] or auto, \
+                         as in {name} 0:100000:65536"
+                    ));
+                };
+                let list = if *name == "--map-users" {
+                    &mut options.id_maps.users
+                } else {
+                    &mut options.id_maps.groups
+                };
+                list.push(spec);
+            }
             "--root" => match args.next() {
                 Some(dir) if !dir.is_empty() => options.root = Some(dir.into()),
                 _ => return Err("--root needs a directory: --root DIR".into()),
@@ -177,6 +227,10 @@ pub fn parse(
             }
             _ => options.veth = true,
         }
+    }
+    // With ranges, newuidmap writes the whole map, --map-root's line too.
+    if !options.id_maps.is_empty() {
+        options.id_maps.root = std::mem::take(&mut options.map_root);
     }
     options.command = args.collect();
     Ok(Parsed::Run(options))
@@ -387,6 +441,74 @@ mod tests {
         assert_eq!(
             parse(ALL, args(&["--propagation", "slave"])),
             Err("--propagation needs a mount namespace (ch04-mount on)".into())
+        );
+    }
+
+    #[test]
+    fn map_users_takes_ranges_as_util_linux_spells_them() {
+        use crate::idmap::IdRange;
+        let range = |inner, outer, count| {
+            RangeSpec::Range(IdRange {
+                inner,
+                outer,
+                count,
+            })
+        };
+        let parsed = parse(
+            ALL,
+            args(&[
+                "--map-root",
+                "--map-users=0:100000:65536",
+                "--map-groups",
+                "100000,0,65536",
+                "--map-users",
+                "70000:300000",
+                "id",
+            ]),
+        );
+        assert_eq!(
+            parsed,
+            Ok(Parsed::Run(Options {
+                command: args(&["id"]),
+                // --map-root's line is the helpers' to write now.
+                map_root: false,
+                id_maps: HelperMaps {
+                    users: vec![
+                        range(0, 100000, 65536),
+                        range(70000, 300000, 1)
+                    ],
+                    groups: vec![range(0, 100000, 65536)],
+                    root: true,
+                },
+                ..Options::default()
+            }))
+        );
+        let auto = parse(ALL, args(&["--map-auto"]));
+        assert_eq!(
+            auto,
+            Ok(Parsed::Run(Options {
+                id_maps: HelperMaps {
+                    users: vec![RangeSpec::Auto],
+                    groups: vec![RangeSpec::Auto],
+                    root: false,
+                },
+                ..Options::default()
+            }))
+        );
+        let wrong = Err("--map-users needs INNER:OUTER[:COUNT] or auto, \
+                         as in --map-users 0:100000:65536"
+            .into());
+        assert_eq!(parse(ALL, args(&["--map-users"])), wrong);
+        assert_eq!(parse(ALL, args(&["--map-users", "0:1:0"])), wrong);
+        assert_eq!(parse(ALL, args(&["--map-users=x"])), wrong);
+        assert_eq!(
+            parse(CloneFlags::CLONE_NEWUTS, args(&["--map-auto"])),
+            Err("--map-auto needs a user namespace (ch05-user on)".into())
+        );
+        // Only the range options take `=VALUE`.
+        assert_eq!(
+            parse(ALL, args(&["--map-root=1"])),
+            Err("unknown option '--map-root=1'".into())
         );
     }
 

@@ -21,7 +21,7 @@ use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, pipe2, read, write};
 use crate::cli::{Chapter, Options};
 use crate::failure::{self, Failure};
 use crate::signals::{self, Inherited};
-use crate::{EXIT_TOOL_FAILED, exec, init, output, reap};
+use crate::{EXIT_TOOL_FAILED, exec, idmap, init, output, reap};
 
 /// The child's stack: `clone` runs the child on memory we hand it.
 pub const STACK_SIZE: usize = 1024 * 1024;
@@ -276,6 +276,19 @@ impl Launch {
     /// say "go", wait for the command, end what it left behind, and
     /// return its exit status.
     pub fn run(self, child: Pid) -> Result<u8, Failure> {
+        if !self.options.id_maps.is_empty() {
+            // newuidmap and newgidmap write the child's maps from here,
+            // while it waits for "go"; without them it must not run.
+            let maps = &self.options.id_maps;
+            if let Err(failure) =
+                idmap::write_for_child(maps, child, self.outer_ids)
+            {
+                let _ =
+                    nix::sys::signal::kill(child, nix::sys::signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(failure);
+            }
+        }
         signals::forward_to(self.tool, child, self.command_is_pid1());
         self.inherited.restore_mask();
         let own_pids = !self.namespaces.contains(CloneFlags::CLONE_NEWPID);

@@ -23,6 +23,7 @@
 //! | [`failure`] | a failure of the tool itself, one line, and the hint that says why | an `error` value |
 //! | [`namespaces`] | the 8 namespace types: name, `CLONE_NEW*` flag, limit, first kernel | the `syscall.CLONE_NEW*` constants |
 //! | [`proc_self`] | writing `/proc/self` files (the id maps of `--map-root`); reading `/proc/PID/stat` | `SysProcAttr.UidMappings`, written by the parent |
+//! | [`idmap`] | `--map-users`, `--map-groups`, `--map-auto`: maps of several ranges, written by `newuidmap` and `newgidmap` from the parent while the child waits for "go" | `SysProcAttr.UidMappings` with `GidMappingsEnableSetgroups`, written by the parent (Go does not call the helpers) |
 //! | [`output`] | writes that never panic (closed or full stdout and stderr) | `fmt.Fprintln`, which returns the error |
 //! | [`rootfs`] | `--root DIR`: the checks on DIR before `clone`, DIR opened once, and the bind the child stands in (the `pivot_root` is ch04's lesson) | nothing: `SysProcAttr.Chroot` is a `chroot(2)` |
 //! | [`veth`] | `--veth`: a veth pair from the host to the child's network stack, over rtnetlink | nothing: Go programs use a netlink package |
@@ -36,8 +37,9 @@
 //! - No COMMAND: an interactive `bash` (or `sh` where there is no bash),
 //!   whose prompt starts with the tool's name: `(ch03-pid) root@host:~#`.
 //! - Options exist only where their namespace does: `--init` with a PID
-//!   namespace, `--root DIR` with a mount namespace, `--map-root` with a
-//!   user namespace, `--veth` with a network namespace.
+//!   namespace, `--root DIR` with a mount namespace, `--map-root` (and
+//!   `--map-users`, `--map-groups`, `--map-auto`) with a user namespace,
+//!   `--veth` with a network namespace.
 //! - Exit status, as `docker run` documents it: the command's own; 128+N
 //!   when it was killed by signal N; 125 when the tool itself failed; 126
 //!   when the command cannot be executed; 127 when it is not found.
@@ -62,7 +64,8 @@
 //! Launch::new: go pipe, block all signals,
 //!   become a subreaper
 //! clone(flags) ---------------------------> starts with all signals blocked
-//! Launch::run: forward signals, unblock,     Launch::in_child: PDEATHSIG,
+//! Launch::run: (--map-users: newuidmap),
+//!   forward signals, unblock,               Launch::in_child: PDEATHSIG,
 //!   the welcome line (no COMMAND)
 //! write "go" -----------------------------> read "go", the chapter's setup,
 //! waitpid; end what is left                  give back dispositions and mask,
@@ -72,6 +75,7 @@
 pub mod cli;
 pub mod exec;
 pub mod failure;
+pub mod idmap;
 pub mod init;
 pub mod launch;
 pub mod namespaces;

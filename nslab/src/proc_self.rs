@@ -36,6 +36,15 @@ pub fn write_self(file: &str, text: &str) -> Result<(), Failure> {
                              it with one uid and one gid",
                         )
                     }
+                    // Since Linux 5.12, uid 0 outside only for a creator
+                    // that had CAP_SETFCAP.
+                    None if file == "uid_map" && maps_outside_root(text) => {
+                        failure.hint(
+                            "mapping uid 0 outside needs CAP_SETFCAP (Linux \
+                             5.12 on), and the tool ran without it (dropped \
+                             by a container or `setpriv --bounding-set`)",
+                        )
+                    }
                     None => failure.hint(
                         "the kernel refused the map: a map may name only ids \
                      the tool has outside (see user_namespaces(7))",
@@ -47,6 +56,12 @@ pub fn write_self(file: &str, text: &str) -> Result<(), Failure> {
     })
 }
 // ANCHOR_END: write_self
+
+/// True when a map line's outside id range starts at 0.
+fn maps_outside_root(map: &str) -> bool {
+    map.lines()
+        .any(|line| line.split_whitespace().nth(1) == Some("0"))
+}
 
 /// False when the kernel marked us not dumpable: started with real and
 /// effective ids that differ, or after changing them.

@@ -12,9 +12,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+mod at_exit;
 pub mod failures;
 pub mod hostile;
 pub mod shell;
+mod skipped;
+pub mod staging;
 pub mod terminal;
 
 pub use assert_cmd;
@@ -29,8 +32,10 @@ pub const NS_TYPES: [&str; 8] =
     ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
 
 /// True when the test runs as root. Otherwise says why the test does not
-/// run, and fails when `NSLAB_REQUIRE_ROOT=1` (as in CI), so that a test
-/// can never pass by not running.
+/// run, counts it for the report that the test process prints when it
+/// exits, after the harness's summary, and fails when
+/// `NSLAB_REQUIRE_ROOT=1` (as in CI), so that a test can never pass by
+/// not running.
 pub fn have_root(test: &str) -> bool {
     if is_root() {
         return true;
@@ -40,6 +45,7 @@ pub fn have_root(test: &str) -> bool {
         "{test}: needs root, and NSLAB_REQUIRE_ROOT=1 forbids skipping it"
     );
     eprintln!("{test}: SKIPPED: creating namespaces needs root");
+    skipped::count();
     false
 }
 
@@ -85,11 +91,25 @@ pub struct HostLock {
     _file: std::fs::File,
 }
 
-/// The path of a chapter's binary, built by cargo for this test run.
+/// The environment variable that points the tests at another build of a
+/// chapter: the path of a binary whose file name is the chapter's name
+/// (`cargo workshop check` sets it to the attendee's own program). Every
+/// test finds its binary through [`bin`], so this is the only place that
+/// chooses the binary under test.
+pub const UNDER_TEST: &str = "NSLAB_UNDER_TEST";
+
+/// The path of a chapter's binary: the one [`UNDER_TEST`] names when its
+/// file name is `name`, else the one cargo built for this test run; a
+/// staged copy where nobody could not reach it (see [`staging`]).
 pub fn bin(name: &str) -> PathBuf {
     // Keeps the constructor below in every test binary that runs a tool.
     std::hint::black_box(&DEFAULT_SIGNALS);
-    assert_cmd::cargo::cargo_bin(name)
+    if let Some(path) = std::env::var_os(UNDER_TEST).map(PathBuf::from)
+        && path.file_name() == Some(std::ffi::OsStr::new(name))
+    {
+        return staging::reachable(path);
+    }
+    staging::reachable(assert_cmd::cargo::cargo_bin(name))
 }
 
 /// Runs before the test harness, as a C constructor: a test process that
@@ -168,28 +188,13 @@ pub struct BinaryCopy {
 impl BinaryCopy {
     pub fn new(name: &str) -> BinaryCopy {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(unique("nslab-bin"));
+        let base = staging::reachable_base(&std::env::temp_dir());
+        let dir = base.join(unique("nslab-bin"));
         std::fs::create_dir(&dir).expect("cannot create a temporary dir");
         let path = dir.join(name);
-        // A hard link, or else a copy made by cp(1): never a file that
-        // this (multithreaded) process holds open for writing, which a
-        // child forked meanwhile by another test would inherit until its
-        // exec, so that executing the copy fails with ETXTBSY.
-        if std::fs::hard_link(bin(name), &path).is_err() {
-            let copied = Command::new("cp")
-                .arg(bin(name))
-                .arg(&path)
-                .status()
-                .expect("cannot run cp");
-            assert!(copied.success(), "cannot copy the binary");
-        }
-        for file in [&dir, &path] {
-            std::fs::set_permissions(
-                file,
-                std::fs::Permissions::from_mode(0o755),
-            )
-            .expect("cannot chmod the copy");
-        }
+        staging::stage(&bin(name), &path);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .expect("cannot chmod the copy's directory");
         BinaryCopy { dir, path }
     }
 }
@@ -291,10 +296,22 @@ pub fn assert_namespaces(output: &str, new: &[&str]) {
             "bad line {line:?}"
         );
         let host = host_ns(kind);
+        let flag = match kind {
+            "mnt" => "CLONE_NEWNS".to_string(),
+            other => format!("CLONE_NEW{}", other.to_uppercase()),
+        };
         if new.contains(&kind) {
-            assert_ne!(inside, host, "{kind} must be a new namespace");
+            assert_ne!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, the host's own: the \
+                 command is not in a new {kind} namespace; is {flag} in NAMESPACES?"
+            );
         } else {
-            assert_eq!(inside, host, "{kind} must be the host's");
+            assert_eq!(
+                inside, host,
+                "inside, /proc/self/ns/{kind} is {inside}, not the host's \
+                 {host}: {flag} is in NAMESPACES, but this chapter does not add it"
+            );
         }
     }
 }
@@ -314,6 +331,13 @@ pub struct HostSnapshot {
 
 impl HostSnapshot {
     pub fn take() -> Self {
+        assert!(
+            std::path::Path::new("/proc/self/mountinfo").exists(),
+            "the host's /proc is covered by the proc of another PID \
+             namespace (/proc/self is gone): a `mount -t proc` inside \
+             reached the host; is / made private (MS_REC | MS_PRIVATE) \
+             before anything is mounted?"
+        );
         let read = |path: &str| {
             std::fs::read_to_string(path)
                 .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
@@ -341,24 +365,37 @@ impl HostSnapshot {
     /// Fails the test with the differences when the host changed.
     pub fn assert_unchanged(&self) {
         let now = HostSnapshot::take();
-        assert_eq!(self.hostname, now.hostname, "the host's hostname changed");
+        assert_eq!(
+            self.hostname,
+            now.hostname,
+            "the host's hostname changed from {:?} to {:?}: the command ran in \
+             the host's UTS namespace; is CLONE_NEWUTS in NAMESPACES?",
+            self.hostname.trim(),
+            now.hostname.trim()
+        );
         assert_eq!(self.domainname, now.domainname, "the domain name changed");
         let added: Vec<_> = now.mounts.difference(&self.mounts).collect();
         let removed: Vec<_> = self.mounts.difference(&now.mounts).collect();
         assert!(
             added.is_empty() && removed.is_empty(),
-            "the host's mount table changed: added {added:#?}, removed {removed:#?}"
+            "the host's mount table changed: added {added:#?}, removed \
+             {removed:#?}; a mount made inside reached the host (is / made \
+             private, MS_REC | MS_PRIVATE, before anything is mounted?)"
         );
         assert_eq!(
             self.message_queues, now.message_queues,
-            "IPC queues changed"
+            "the host's IPC message queues changed (is CLONE_NEWIPC in \
+             NAMESPACES?)"
         );
         assert_eq!(
             self.shared_memory, now.shared_memory,
             "shared memory changed"
         );
         assert_eq!(self.semaphores, now.semaphores, "semaphores changed");
-        assert_eq!(self.links, now.links, "the host's network links changed");
+        assert_eq!(
+            self.links, now.links,
+            "the host's network links changed (is CLONE_NEWNET in NAMESPACES?)"
+        );
         assert!(now.proc_mounted, "the host's /proc is gone");
     }
 }
@@ -566,7 +603,8 @@ macro_rules! contract_tests {
 
             #[test]
             fn creates_exactly_its_namespaces() {
-                if !have_root("creates_exactly_its_namespaces") { return; }
+                // A chapter that needs no root runs it as anyone.
+                if $root && !have_root("creates_exactly_its_namespaces") { return; }
                 let script = $crate::print_namespaces_script();
                 let out = chapter($bin, &["--", "sh", "-c", &script])
                     .assert()
@@ -790,15 +828,18 @@ macro_rules! contract_tests {
 /// A minimal root file system for `--root`, made by
 /// `ch04-mount/make-rootfs.sh` in a fresh directory under `base` (a
 /// test's `CARGO_TARGET_TMPDIR`: on the checkout's file system, which is
-/// neither `nosuid` nor `noexec`, where `/tmp` may be), removed when
-/// dropped.
+/// not `noexec`, where `/tmp` may be), removed when dropped. Where
+/// `base` is closed to other users (a checkout in a home of mode
+/// `0700`), which root in a user namespace cannot pass, the directory
+/// is made in one they can reach (see [`staging::reachable_base`]).
 pub struct Rootfs {
     pub path: PathBuf,
 }
 
 impl Rootfs {
     pub fn new(base: &str) -> Rootfs {
-        let path = std::path::Path::new(base).join(unique("nslab-rootfs"));
+        let base = staging::reachable_base(std::path::Path::new(base));
+        let path = base.join(unique("nslab-rootfs"));
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../ch04-mount/make-rootfs.sh");
         let out = Command::new("sh")
