@@ -8,8 +8,7 @@ use std::collections::BTreeSet;
 
 use book_check::commands::{after_prompt, command_lines, transcript_lines};
 use book_check::{
-    CHAPTERS, book_src, code_blocks, files_ending_in, headings, includes,
-    read,
+    CHAPTERS, book_src, code_blocks, files_ending_in, headings, includes, read,
 };
 
 /// The pages with timings: the six chapters and `ch07-inspect`.
@@ -217,8 +216,8 @@ fn count(
     let mut fence = vec![false; lines.len()];
     for (start, info, body) in code_blocks(text) {
         let language = info.split([',', ' ']).next().unwrap_or("").to_string();
-        for line in start..start + body.len() {
-            block[line] = Some(language.clone());
+        for line in block.iter_mut().skip(start).take(body.len()) {
+            *line = Some(language.clone());
         }
         fence[start - 1] = true;
         if start + body.len() < lines.len() {
@@ -483,4 +482,27 @@ fn counting_a_page() {
         ..Counts::default()
     };
     assert_eq!(half.minutes().0, 15);
+}
+
+/// The machinery is reading only; its row on the instructors page gives
+/// the minutes its counts give.
+#[test]
+fn the_machinerys_reading_is_what_its_counts_give() {
+    let counts = page_counts("machinery", &programs());
+    let text = read(&book_src().join("instructors.md"));
+    let start = "| [The machinery](machinery.md) |";
+    let row = text
+        .lines()
+        .find(|line| line.starts_with(start))
+        .expect("instructors.md: no row for The machinery");
+    let stated = numbers(&row[start.len()..]);
+    let (reading, _, _) = counts.minutes();
+    assert_eq!(
+        stated[..2],
+        [reading, reading],
+        "instructors.md: The machinery's reading and total are {reading} \
+         min ({} words and {} included blocks)",
+        counts.reading_words,
+        counts.included
+    );
 }
