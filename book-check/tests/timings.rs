@@ -506,3 +506,97 @@ fn the_machinerys_reading_is_what_its_counts_give() {
         counts.included
     );
 }
+
+/// `HH:MM` as minutes after midnight.
+fn clock(text: &str) -> Option<u32> {
+    let (hours, minutes) = text.trim().split_once(':')?;
+    Some(hours.parse::<u32>().ok()? * 60 + minutes.parse::<u32>().ok()?)
+}
+
+/// The schedules of the instructors page keep time: each row starts
+/// when the one before, given its minutes, ends; the paragraph above a
+/// table names its start and end; and a chapter taken whole in the room
+/// takes the room's minutes of the table.
+#[test]
+fn the_schedules_add_up_the_rooms_minutes() {
+    let text = read(&book_src().join("instructors.md"));
+    let (_, section) = text
+        .split_once("## A half day and a full day")
+        .expect("instructors.md: no section `A half day and a full day`");
+    let section = section.split("\n## ").next().unwrap();
+    let room = |name: &str| {
+        instructors_row(&text, name)
+            .get(4)
+            .copied()
+            .unwrap_or_else(|| panic!("instructors.md: no room time of {name}"))
+    };
+    let mut tables = 0;
+    let mut paragraph = String::new();
+    let mut rows: Vec<(u32, String)> = Vec::new();
+    let mut ended = false;
+    for line in section.lines().chain([""]) {
+        if let Some(row) = line.strip_prefix('|') {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if let Some(at) = clock(cells[0]) {
+                rows.push((at, cells[1].to_string()));
+            }
+            continue;
+        }
+        if rows.is_empty() {
+            if line.is_empty() {
+                ended = true;
+            } else {
+                if std::mem::take(&mut ended) {
+                    paragraph.clear();
+                }
+                paragraph.push_str(line);
+                paragraph.push(' ');
+            }
+            continue;
+        }
+        tables += 1;
+        let when =
+            |minutes: u32| format!("{}:{:02}", minutes / 60, minutes % 60);
+        let span =
+            format!("({} to {}", when(rows[0].0), when(rows.last().unwrap().0));
+        assert!(
+            paragraph.contains(&span),
+            "instructors.md: the schedule's paragraph says {span}): \
+             {paragraph:?}"
+        );
+        for pair in rows.windows(2) {
+            let ((start, part), (next, _)) = (&pair[0], &pair[1]);
+            let minutes: u32 = part
+                .split('(')
+                .skip(1)
+                .filter_map(|rest| rest.split_once(')'))
+                .filter_map(|(inside, _)| inside.parse::<u32>().ok())
+                .sum();
+            assert_eq!(
+                start + minutes,
+                *next,
+                "instructors.md: {} {part:?} ends at {}, the next row \
+                 starts at {}",
+                when(*start),
+                when(start + minutes),
+                when(*next)
+            );
+            let whole = pages().into_iter().find_map(|page| {
+                let rest = part.strip_prefix(page)?.strip_prefix(" (")?;
+                Some((page, rest.split_once(')')?.0.parse::<u32>().ok()?))
+            });
+            if let Some((page, minutes)) = whole {
+                assert_eq!(
+                    minutes,
+                    room(page),
+                    "instructors.md: {page} takes {} minutes in a room, \
+                     the schedule gives it {minutes}",
+                    room(page)
+                );
+            }
+        }
+        rows.clear();
+        paragraph.clear();
+    }
+    assert_eq!(tables, 2, "instructors.md: a half day and a full day");
+}
