@@ -20,7 +20,10 @@
 #   the static link; the tools typed inside the chapters; the tools the
 #   tests use (tmux, python3, script, strace, diff).
 # Advisory (WARN, exit status unchanged): Linux >= 5.8 (only for
-#   `ch06-net --veth`); mdBook 0.5.4 (only to build the book yourself).
+#   `ch06-net --veth`, and for ch07's setns on a pidfd, which `enter`
+#   does one namespace at a time without it); Linux >= 5.7 and 5.12
+#   (only for `ch07-inspect spawn` and `idmap`); mdBook 0.5.4 (only to
+#   build the book yourself).
 #
 # Exit status: 0 when every chapter and the tests can run here, 1 when
 # a required check failed.
@@ -114,9 +117,16 @@ if ! at_least "$version" 5.6; then
     fail "Linux $release: the time namespace needs Linux >= 5.6; use a newer kernel (a current distribution, or WSL2)"
 elif ! at_least "$version" 5.8; then
     ok "Linux $release (>= 5.6)"
-    warn "Linux $release: \`ch06-net --veth\` needs Linux >= 5.8 (everything else runs)"
+    warn "Linux $release: \`ch06-net --veth\` and setns(2) on a pidfd (ch07) need Linux >= 5.8 (everything else runs)"
+    if ! at_least "$version" 5.7; then
+        warn "Linux $release: \`ch07-inspect spawn\` (clone3 into a cgroup) needs Linux >= 5.7"
+    fi
+    warn "Linux $release: \`ch07-inspect idmap\` (idmapped mounts) needs Linux >= 5.12"
+elif ! at_least "$version" 5.12; then
+    ok "Linux $release (>= 5.8)"
+    warn "Linux $release: \`ch07-inspect idmap\` (idmapped mounts) needs Linux >= 5.12 (everything else runs)"
 else
-    ok "Linux $release (>= 5.6; >= 5.8 for \`ch06-net --veth\`)"
+    ok "Linux $release (>= 5.6; >= 5.8 for \`ch06-net --veth\` and setns on a pidfd; >= 5.12 for idmapped mounts)"
 fi
 
 # --- each namespace type ---------------------------------------------

@@ -1304,6 +1304,29 @@ fn ch07_exercise_3_a_new_mount_namespace_copies_every_mount() {
     before.assert_unchanged();
 }
 
+/// ch07 exercise 4: a cgroup namespace does not keep root in: through
+/// the cgroup2 mount made before the namespace, the shell moves to the
+/// hierarchy's root, above its view's root, and sees `0::/..`.
+#[test]
+fn ch07_exercise_4_the_namespace_does_not_confine() {
+    if !have_root("ch07_exercise_4_the_namespace_does_not_confine") {
+        return;
+    }
+    let out = host_bash(
+        "unshare --mount bash -c '
+            export CG=/mnt/demo-$$
+            mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs || exit 1
+            trap \"echo \\$\\$ >/mnt/cgroup.procs; rmdir $CG\" EXIT
+            ch07-inspect unshare cgroup mnt -- bash -c \"
+                grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >/mnt/cgroup.procs; grep ^0:: /proc/self/cgroup
+                echo \\$\\$ >\\$CG/cgroup.procs; grep ^0:: /proc/self/cgroup
+            \" 2>/dev/null'",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0::/\n0::/..\n0::/\n");
+}
+
 /// ch02-ipc.md, exercise 4: a limit set inside (no queues at all) holds
 /// inside only; the host's `kernel.msgmni` is as it was.
 #[test]

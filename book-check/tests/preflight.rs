@@ -305,3 +305,46 @@ fn its_tools_are_the_readme_and_ci_lists() {
         );
     }
 }
+
+/// The kernel versions the newer interfaces of ch07 need: on an older
+/// kernel (a `uname` on PATH that says so), each is one WARN naming the
+/// version, and the exit status does not change for them.
+#[test]
+fn older_kernels_warn_about_the_newer_interfaces() {
+    let scratch = Scratch::new();
+    let path = path_without(&scratch, &["uname"]);
+    let uname = Path::new(&path).join("uname");
+    let run = |release: &str| -> String {
+        std::fs::write(
+            &uname,
+            format!(
+                "#!/bin/sh\ncase \"$1\" in -r) echo {release} ;; \
+                 *) echo Linux {release} x86_64 ;; esac\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &uname,
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let (_, text) = preflight(&path, None);
+        lines_starting(&text, "WARN Linux").join("\n")
+    };
+    let warned = run("5.6.0-test");
+    for needs in ["--veth` and setns(2) on a pidfd", "spawn", "idmap"] {
+        assert!(warned.contains(needs), "no {needs:?} in:\n{warned}");
+    }
+    let warned = run("5.10.0-test");
+    assert!(
+        !warned.contains("spawn") && !warned.contains("veth"),
+        "{warned}"
+    );
+    assert!(
+        warned.contains(
+            "`ch07-inspect idmap` (idmapped mounts) needs Linux >= 5.12"
+        ),
+        "{warned}"
+    );
+    assert_eq!(run("5.12.0-test"), "");
+}

@@ -553,6 +553,23 @@ session_ch04_binding() {
     save ch04-binding
 }
 
+session_ch04_pivot() {
+    # pivot_root(2) moves every process of the namespace whose root or
+    # working directory is the old root, not only its caller.
+    make_rootfs
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount --bind rootfs rootfs'
+    type_line '(cd / && exec sleep 1000) & (cd /etc && exec sleep 1000) &'
+    type_line 'show() { for p in $(jobs -p); do echo "root=$(readlink $1/$p/root) cwd=$(readlink $1/$p/cwd)"; done; }'
+    type_line 'show /proc'
+    type_line 'cd rootfs && pivot_root . tmp'
+    type_line 'show /tmp/proc'
+    type_line 'ls /tmp/proc/$(jobs -p | head -n 1)/cwd'
+    type_line 'kill $(jobs -p); exit'
+    save ch04-pivot
+}
+
 session_ch05() {
     start
     type_line 'id'
@@ -832,11 +849,16 @@ session_ch07_siblings() {
 }
 
 session_ch07_owned() {
+    # The demo, as the reader runs it from book/demos/.
+    cp "$repo/book/demos/pass-ns-fd.py" "$home/"
     start
     # setns(2) checks the type when asked to: nsenter --net passes
     # CLONE_NEWNET, and a UTS namespace's file is refused.
     type_line 'nsenter --net=/proc/self/ns/uts true'
     type_line 'nsenter --uts=/proc/self/ns/uts hostname'
+    # A namespace handed over a UNIX socket, by its descriptor alone.
+    type_line "BOX=\$(unshare --uts sh -c 'hostname box; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'python3 pass-ns-fd.py $BOX; kill $BOX'
     # A user namespace with no process, kept by a namespace it owns.
     type_line "PID=\$(unshare --user --map-root-user --uts sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
     type_line 'readlink /proc/$PID/ns/user'
@@ -891,6 +913,73 @@ session_ch07_mounts() {
     type_line "until unshare --ipc true 2>/dev/null; do :; done; echo 'a second one'"
     type_line 'exit'
     save ch07-mounts
+}
+
+session_ch07_cgroupns() {
+    # The cgroup namespace's view: a cgroup of the stand-in's own (in
+    # the v2 hierarchy, mounted in the stand-in) becomes the root.
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'export CG=/mnt/demo-$$'
+    type_line 'mount -t cgroup2 none /mnt && mkdir $CG && echo $$ >$CG/cgroup.procs'
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line "ch07-inspect unshare cgroup mnt -- env PS1='\\u@\\h:\\w# ' bash --norc"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'findmnt -no FSROOT,TARGET /mnt; ls -d $CG'
+    type_line 'mount -t cgroup2 none /srv && findmnt -no FSROOT,TARGET /srv; ls /srv | grep -c demo'
+    type_line 'stat -c %i /srv $CG'
+    type_line 'exit'
+    type_line 'echo $$ >/mnt/cgroup.procs && rmdir $CG; exit'
+    save ch07-cgroupns
+}
+
+session_ch07_time() {
+    # A time namespace: its offsets, when they can be written, and the
+    # clock it leaves alone.
+    start
+    type_line 'cat /proc/self/timens_offsets'
+    type_line 'date +%Y; uptime -s | cut -d- -f1'
+    type_line "ch07-inspect unshare --monotonic 86400 --boottime 315360000 time -- sh -c 'cat /proc/self/timens_offsets; date +%Y; uptime -s | cut -d- -f1' 2>/dev/null"
+    type_line "ch07-inspect unshare time -- bash -c 'echo \"boottime 60 0\" >/proc/self/timens_offsets' 2>&1 | tail -n 1"
+    type_line 'ch07-inspect unshare --monotonic -1000000000 time -- true'
+    type_line 'setpriv --bounding-set -sys_time ch07-inspect unshare --monotonic 60 time -- true'
+    save ch07-time
+}
+
+session_ch07_pidfd() {
+    # enter joins all namespaces with one setns(2) on a pidfd (5.8).
+    start
+    type_line "PID=\$(unshare --uts --net sh -c 'hostname boxed; sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line 'strace -e trace=pidfd_open,setns -e signal=none ch07-inspect enter $PID hostname'
+    type_line 'kill $PID'
+    save ch07-pidfd
+}
+
+session_ch07_spawn() {
+    # clone3 with CLONE_INTO_CGROUP and CLONE_PIDFD (5.7).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t cgroup2 none /mnt && mkdir /mnt/demo-$$'
+    type_line "ch07-inspect spawn /mnt/demo-\$\$ -- sh -c 'grep ^0:: /proc/self/cgroup'"
+    type_line 'grep ^0:: /proc/self/cgroup'
+    type_line 'rmdir /mnt/demo-$$; exit'
+    save ch07-spawn
+}
+
+session_ch07_idmap() {
+    # An idmapped bind mount (mount_setattr, MOUNT_ATTR_IDMAP, 5.12).
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs none /mnt && mkdir /mnt/src /mnt/dst && touch /mnt/src/file'
+    type_line "PID=\$(unshare --user sh -c 'sleep 1000 >/dev/null 2>&1 & echo \$!')"
+    type_line "echo '0 1000 1' >/proc/\$PID/uid_map; echo '0 1000 1' >/proc/\$PID/gid_map"
+    type_line 'ch07-inspect idmap /proc/$PID/ns/user /mnt/src /mnt/dst'
+    type_line "stat -c '%u:%g %n' /mnt/src/file /mnt/dst/file"
+    type_line 'setpriv --reuid 1000 --regid 1000 --clear-groups touch /mnt/dst/new'
+    type_line "stat -c '%u:%g %n' /mnt/src/new /mnt/dst/new"
+    type_line 'touch /mnt/dst/by-root'
+    type_line 'kill $PID; exit'
+    save ch07-idmap
 }
 
 session_live_ch07() {
@@ -957,6 +1046,7 @@ run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
 run ch04-mount ch04_binding
+run ch04-mount ch04_pivot
 run ch05-user ch05
 run ch05-user ch05_nonroot
 run ch05-user ch05_mounts
@@ -974,6 +1064,11 @@ run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
+run ch07-inspect ch07_cgroupns
+run ch07-inspect ch07_time
+run ch07-inspect ch07_pidfd
+run ch07-inspect ch07_spawn
+run ch07-inspect ch07_idmap
 run ch07-inspect live_ch07
 run ch07-inspect live_ch07_cgroup
 run errors errors

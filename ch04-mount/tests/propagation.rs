@@ -279,3 +279,42 @@ fn bind_and_move_follow_the_transition_rules() {
     assert!(groups[0].starts_with("shared:"), "{groups:?}");
     assert_eq!(groups[0], groups[1], "the same peer group");
 }
+
+/// pivot_root(2) moves more than its caller: every process of the mount
+/// namespace whose root or working directory was the old root gets the
+/// new root instead, while a working directory elsewhere stays where it
+/// was, now below the old root's new place (here `tmp`).
+#[test]
+fn pivot_root_moves_the_root_and_cwd_of_other_processes() {
+    if !have_root("pivot_root_moves_the_root_and_cwd_of_other_processes") {
+        return;
+    }
+    let rootfs = Rootfs::new(env!("CARGO_TARGET_TMPDIR"));
+    let script = r#"
+        mount --bind "$0" "$0"
+        (cd / && exec sleep 1000) & (cd /etc && exec sleep 1000) &
+        show() {
+            for p in $(jobs -p); do
+                echo "root=$(readlink $1/$p/root) cwd=$(readlink $1/$p/cwd)"
+            done
+        }
+        show /proc
+        cd "$0" && pivot_root . tmp && show /tmp/proc
+        first=$(jobs -p | head -n 1)
+        test -f "/tmp/proc/$first/cwd/bin/busybox" && echo "in the new root"
+        kill $(jobs -p)
+    "#;
+    let seen = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c", script])
+        .arg(rootfs.arg())
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    // Both start at the host's root; after the pivot, the first (at the
+    // old root) is at the new one, the second below the old root.
+    assert_eq!(
+        stdout(seen.get_output()),
+        "root=/ cwd=/\nroot=/ cwd=/etc\n\
+         root=/ cwd=/\nroot=/ cwd=/tmp/etc\nin the new root\n"
+    );
+}

@@ -34,10 +34,12 @@ macro_rules! outln {
 
 mod cost;
 mod enter;
+mod idmap;
 mod keep;
 mod list;
 mod ns;
 mod nsfs;
+mod spawn;
 mod tree;
 mod unshare;
 mod walk;
@@ -76,6 +78,8 @@ Commands:
                          `ip netns add` does (works in /run/netns)
   release PATH           undo keep: unmount and remove PATH
   cost [N]               microseconds to create and free each type
+  idmap USERNS SRC DST   bind SRC on DST with USERNS's id map (5.12)
+  spawn CGROUP -- CMD    clone3 into a cgroup, held by a pidfd (5.7)
   help [COMMAND]         this help, or the help of COMMAND
 
 Try: start `ch04-mount` in one terminal, then `ch07-inspect list`, and
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
 /// Every subcommand: its name, its help, and the function that runs it.
 type Command = (&'static str, &'static str, fn(Vec<OsString>) -> Result<u8>);
 
-const COMMANDS: [Command; 10] = [
+const COMMANDS: [Command; 12] = [
     ("ns", ns::HELP_NS, ns::ns_command),
     ("diff", ns::HELP_DIFF, ns::diff_command),
     ("list", list::HELP_LIST, list::list_command),
@@ -126,6 +130,8 @@ const COMMANDS: [Command; 10] = [
     ("keep", keep::HELP_KEEP, keep::keep_command),
     ("release", keep::HELP_RELEASE, keep::release_command),
     ("cost", cost::HELP, cost::command),
+    ("idmap", idmap::HELP, idmap::command),
+    ("spawn", spawn::HELP, spawn::command),
 ];
 
 fn dispatch(mut args: Vec<OsString>) -> anyhow::Result<u8> {

@@ -260,8 +260,19 @@ fn set_time_offsets(
         return Ok(());
     }
     std::fs::write("/proc/self/timens_offsets", text).map_err(|e| {
+        let hint = match e.raw_os_error() {
+            Some(libc::EPERM) => {
+                "writing the offsets needs CAP_SYS_TIME in \
+                                  the user namespace that owns the new one"
+            }
+            Some(libc::EACCES) => {
+                "a process is in the namespace already: \
+                                   its offsets are fixed"
+            }
+            _ => "an offset may not make a clock negative or overflow it",
+        };
         Failure::new(format!("cannot write /proc/self/timens_offsets: {e}"))
-            .hint("an offset may not make a clock negative or overflow it")
+            .hint(hint)
     })
 }
 // ANCHOR_END: timens

@@ -70,3 +70,44 @@ fn unshare_cgroup_makes_its_own_cgroups_the_root() {
         }
     }
 }
+
+/// What a cgroup namespace does not change, on a cgroup of the test's
+/// own in the v2 hierarchy (mounted in a scratch mount namespace, and
+/// removed at the end): a cgroup2 mount made before keeps showing the
+/// whole hierarchy, its root shown as `/..` in mountinfo, until cgroup2
+/// is mounted again inside, rooted at the namespace's root (`/`); and
+/// the process stays a member of the very cgroup it was in (the same
+/// directory, the same inode, its PID in that cgroup's `cgroup.procs`).
+#[test]
+fn the_view_changes_not_the_membership() {
+    if !have_root("the_view_changes_not_the_membership") {
+        return;
+    }
+    let script = r#"
+        mount -t cgroup2 none /mnt || exit 1
+        cg=/mnt/nslab-test-$$
+        mkdir "$cg" || exit 1
+        trap 'echo $$ >/mnt/cgroup.procs; rmdir "$cg"' EXIT
+        echo $$ >"$cg/cgroup.procs"
+        "$0" unshare cgroup mnt -- sh -c '
+            grep "^0::" /proc/self/cgroup
+            findmnt -no FSROOT /mnt
+            mount -t cgroup2 none /srv && findmnt -no FSROOT /srv
+            stat -c %i /srv
+            grep -cx $$ /srv/cgroup.procs' 2>/dev/null
+        echo "outside $(stat -c %i "$cg")"
+    "#;
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(bin("ch07-inspect"))
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert_eq!(&lines[..3], ["0::/", "/..", "/"], "{text}");
+    // The new mount's root is the test's cgroup, seen from outside.
+    assert_eq!(format!("outside {}", lines[3]), lines[5], "{text}");
+    assert_eq!(lines[4], "1", "the command is a member: {text}");
+}

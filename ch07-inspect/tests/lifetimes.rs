@@ -365,3 +365,54 @@ fn setns_refuses_a_namespace_of_another_type_when_asked_to_check() {
         .expect("cannot run nsenter");
     assert!(right.success());
 }
+
+/// A namespace's descriptor, passed over a UNIX socket (SCM_RIGHTS),
+/// is enough to join it: book/demos/pass-ns-fd.py's receiver never
+/// names the process, yet sees the hostname of its UTS namespace.
+#[test]
+fn a_namespace_descriptor_passed_over_a_socket_can_be_joined() {
+    if !have_root("a_namespace_descriptor_passed_over_a_socket_can_be_joined") {
+        return;
+    }
+    let name = unique("box");
+    let holder = format!("hostname {name}; exec sleep 1000");
+    let mut sleeper = Command::new("unshare")
+        .args(["--uts", "sh", "-c", &holder])
+        .spawn()
+        .expect("cannot run unshare");
+    let pid = sleeper.id().to_string();
+    // The holder's hostname is set before it execs sleep.
+    let comm = format!("/proc/{pid}/comm");
+    while std::fs::read_to_string(&comm).unwrap_or_default() != "sleep\n" {
+        let exited = sleeper.try_wait().expect("cannot wait for unshare");
+        assert!(exited.is_none(), "unshare --uts ended: {exited:?}");
+        std::thread::yield_now();
+    }
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../book/demos/pass-ns-fd.py");
+    let out = Command::new("python3")
+        .arg(&demo)
+        .arg(&pid)
+        .output()
+        .expect("cannot run python3");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("receiver: joined fd 3, hostname {name}\n")),
+        "{text}"
+    );
+    let ours = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(
+        text.contains(&format!(
+            "sender: still in its own, hostname {}",
+            ours.trim()
+        )),
+        "{text}"
+    );
+}
