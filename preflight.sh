@@ -1,10 +1,13 @@
 #!/bin/sh
 # preflight.sh: can this machine run the nslab workshop?
 #
-# Usage:   sh preflight.sh
+# Usage:   sh preflight.sh          (or: sudo sh preflight.sh)
 #
 # Run it before the workshop, on the machine you will use, as the user
-# you will work as (as root it can check the most). It needs nothing
+# you will work as. As root it checks the most: it creates each
+# namespace as root, as chapters 1 to 4 and the tests do. Through sudo
+# it checks the Rust of the user who typed it (SUDO_USER), who builds
+# as themselves (`cargo sudo-run`, `cargo sudo-test`). It needs nothing
 # but a POSIX shell: Rust need not be installed yet, and the rest of
 # the repository need not be there either (it reads the Rust version
 # from Cargo.toml when it lies beside it). It changes nothing: it only
@@ -102,7 +105,19 @@ trap 'exit 143' TERM
 uid=$(id -u)
 here=$(dirname "$0")
 
+# Under sudo, the user who typed it: they build, and root runs.
+builder=''
+if [ "$uid" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+    builder=$SUDO_USER
+    builder_home=$(getent passwd "$builder" | cut -d: -f6)
+fi
+
 echo "nslab preflight: $(uname -srm), as $(id -un) (uid $uid)"
+if [ -n "$builder" ]; then
+    echo "(through sudo, for $builder: each namespace is created as root, as chapters 1 to 4 and the tests do, and an ordinary user's user namespace is tried as nobody; Rust is checked for $builder, who builds)"
+elif [ "$uid" -ne 0 ]; then
+    echo "(not root: each namespace is tried inside a user namespace of its own; \`sudo sh preflight.sh\` also creates them as root, as chapters 1 to 4 and the tests do)"
+fi
 
 # cargo and the tests make their files in TMPDIR.
 if [ -n "${TMPDIR:-}" ] && ! { [ -d "$TMPDIR" ] && [ -w "$TMPDIR" ]; }; then
@@ -236,7 +251,9 @@ fi
 
 # --- root ------------------------------------------------------------
 
-if [ "$uid" -eq 0 ]; then
+if [ -n "$builder" ]; then
+    ok "root: running as root, through sudo for $builder"
+elif [ "$uid" -eq 0 ]; then
     ok "root: running as root"
 elif have sudo && sudo -n true 2>/dev/null; then
     ok "root: sudo works"
@@ -246,22 +263,74 @@ else
     fail "root: not root and no sudo; chapters 1 to 4 and the tests need root: work in a root shell (\`su -\`), or install sudo (\`apt-get install sudo\`, then \`adduser $(id -un) sudo\`)"
 fi
 
+# --- the checkout ----------------------------------------------------
+
+# The first directory on the way to $1 (itself included) that other
+# users may not enter, if any: a home of mode 0700 (Debian's adduser
+# makes them so), or /root.
+closed_to_others() {
+    c_dir=$(cd "$1" && pwd -P) || return 1
+    while :; do
+        # Printed when others may search it (POSIX find: -prune, -perm).
+        if [ -z "$(find "$c_dir" -prune -perm -0001)" ]; then
+            echo "$c_dir"
+            return 0
+        fi
+        [ "$c_dir" = / ] && return 1
+        c_dir=$(dirname "$c_dir")
+    done
+}
+
+if [ -f "$here/Cargo.toml" ] && closed=$(closed_to_others "$here"); then
+    warn "checkout: $closed is closed to other users (a home of mode 0700?), so nobody, and root inside a user namespace, cannot reach target/debug: the tests run copies, but for the book's sessions as nobody copy the chapter elsewhere (book: Troubleshooting, \"A checkout in a private home\")"
+fi
+
 # --- Rust ------------------------------------------------------------
 
 if [ -f "$here/Cargo.toml" ]; then
     want_rust=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$here/Cargo.toml")
 fi
 want_rust=${want_rust:-$RUST_VERSION}
-rustup_hint="install Rust with rustup (https://rustup.rs), not Debian's rustc, which is older"
-if have rustc && have cargo; then
-    rust=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p')
+rustup_hint="install Rust with rustup: \`curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh\` (https://rustup.rs), not Debian's rustc, which is older"
+
+# The version that the rustc given as "$@" prints, or nothing.
+rust_version() {
+    "$@" --version 2>/dev/null | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p'
+}
+
+# Checks the Rust that "$@" runs (rustc, or a command that runs it as
+# someone); $1 of the checks' words is whose it is, if not ours.
+check_rust() {
+    r_whose=$1
+    shift
+    rust=$(rust_version "$@")
     if [ -z "$rust" ]; then
-        fail "Rust: \`rustc --version\` does not work; $rustup_hint"
+        fail "Rust${r_whose:+ ($r_whose)}: \`rustc --version\` does not work; $rustup_hint"
     elif at_least "$rust" "$want_rust"; then
-        ok "Rust $rust (>= $want_rust)"
+        ok "Rust $rust (>= $want_rust)${r_whose:+, $r_whose}"
     else
-        fail "Rust $rust: the workspace needs >= $want_rust; \`rustup update stable\`, or $rustup_hint"
+        fail "Rust $rust${r_whose:+ ($r_whose)}: the workspace needs >= $want_rust; \`rustup update stable\`, or $rustup_hint"
     fi
+}
+
+if [ -n "$builder" ]; then
+    # Under sudo the Rust that counts is the invoking user's, who builds
+    # (\`cargo sudo-run\`, \`cargo sudo-test\`); sudo's PATH does not have
+    # their ~/.cargo/bin. Their rustc runs as them, never as root.
+    b_bin=$builder_home/.cargo/bin
+    if [ -x "$b_bin/rustc" ] && [ -x "$b_bin/cargo" ] && have setpriv; then
+        check_rust "$builder's, in ~$builder/.cargo/bin: build as $builder" \
+            "$setpriv" --reuid="$builder" --regid="$(id -g "$builder")" \
+            --init-groups env HOME="$builder_home" "$b_bin/rustc"
+    elif [ -x "$b_bin/rustc" ] && [ -x "$b_bin/cargo" ]; then
+        warn "Rust: $builder has rustc and cargo in ~$builder/.cargo/bin; version not checked (no setpriv)"
+    elif have rustc && have cargo; then
+        check_rust "root's; $builder has none in ~$builder/.cargo/bin, so build as root (in a root shell)" rustc
+    else
+        fail "Rust: $builder has no rustc and cargo in ~$builder/.cargo/bin; as $builder (not with sudo), $rustup_hint"
+    fi
+elif have rustc && have cargo; then
+    check_rust '' rustc
 elif [ -x "$HOME/.cargo/bin/cargo" ]; then
     fail "Rust: installed in ~/.cargo/bin but not on PATH; \`. \"\$HOME/.cargo/env\"\` (or log in again)"
 else
@@ -335,10 +404,14 @@ tools diffutils "the book's scripts" diff
 
 # --- the book --------------------------------------------------------
 
-if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$MDBOOK_VERSION" ]; then
+mdbook=mdbook
+if [ -n "$builder" ] && [ -x "$builder_home/.cargo/bin/mdbook" ]; then
+    mdbook=$builder_home/.cargo/bin/mdbook
+fi
+if [ "$("$mdbook" --version 2>/dev/null)" = "mdbook v$MDBOOK_VERSION" ]; then
     ok "mdBook $MDBOOK_VERSION (the book)"
 else
-    warn "mdBook $MDBOOK_VERSION: $(mdbook --version 2>/dev/null || echo 'not found'); only to build the book: \`cargo install --locked mdbook --version $MDBOOK_VERSION\`"
+    warn "mdBook $MDBOOK_VERSION: $("$mdbook" --version 2>/dev/null || echo 'not found'); only to build the book: \`cargo install --locked mdbook --version $MDBOOK_VERSION\`"
 fi
 
 # --- verdict ---------------------------------------------------------

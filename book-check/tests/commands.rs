@@ -304,7 +304,9 @@ fn the_readme_and_the_setup_page_give_the_same_setup_line() {
         return;
     }
     let dir = repo_root().join("target/debug");
-    assert_eq!(nslab_testkit::bin("ch03-pid"), dir.join("ch03-pid"));
+    // Where cargo built it (not the staged copy that `bin` may give).
+    let built = nslab_testkit::assert_cmd::cargo::cargo_bin("ch03-pid");
+    assert_eq!(built, dir.join("ch03-pid"));
     let (_, export) = SETUP_LINE.split_once(" && ").unwrap();
     let out = std::process::Command::new("bash")
         .args(["-c", &format!("{export}; command -v ch03-pid ch07-inspect")])

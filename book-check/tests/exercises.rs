@@ -369,8 +369,11 @@ impl Drop for Started {
 /// Starts `program args` with piped stdin and stdout, and returns it
 /// with the first line it prints.
 fn start_with_line(program: &str, args: &[&str]) -> (Started, String) {
+    // From `/`: inside a user namespace the checkout (the tests' working
+    // directory) may be closed, and some tools refuse to start there.
     let mut child = Command::new(program)
         .args(args)
+        .current_dir("/")
         .env("PATH", on_path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -436,15 +439,56 @@ fn ch01_exercise_2_only_uts_differs() {
     let pid = shell.pid;
     let uts = std::fs::read_link(format!("/proc/{pid}/ns/uts")).unwrap();
     assert_ne!(uts.to_str().unwrap(), host_ns("uts"));
-    // The solution's loop, with the PID from the welcome line.
-    let line = format!(
-        "for t in $(ls /proc/$$/ns); do\n\
-         [ \"$(readlink /proc/$$/ns/$t)\" = \"$(readlink /proc/{pid}/ns/$t)\" ] ||\n\
-         echo \"$t differs\"\n\
-         done"
+    // The solution's loop as the page prints it, its first line setting
+    // `pid` to the PID from the welcome line.
+    let page =
+        std::fs::read_to_string(book_check::book_src().join("ch01-uts.md"))
+            .unwrap();
+    let block: Vec<&str> = page
+        .lines()
+        .skip_while(|l| !l.trim().starts_with("pid="))
+        .take_while(|l| !l.trim().starts_with("```"))
+        .map(str::trim)
+        .collect();
+    assert!(
+        block.len() > 1 && block[1].starts_with("for t in $(ls /proc/$$/ns)"),
+        "ch01-uts.md: the solution's loop must start by setting pid: {block:?}"
     );
-    let out = host_bash(&line);
+    let the_loop = |pid: &str| {
+        let mut lines = block.clone();
+        let first = format!("pid={pid}");
+        lines[0] = &first;
+        lines.join("\n")
+    };
+    let out = host_bash(&the_loop(&pid.to_string()));
     assert_eq!(stdout(&out), "uts differs\n", "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    // Pasted with the placeholder, `readlink -v` says what is wrong.
+    let out = host_bash(&the_loop("PID"));
+    assert!(
+        stderr(&out).contains("/proc/PID/ns/uts: No such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+    // From a terminal that is not root: `readlink` prints nothing,
+    // `readlink -v` says why.
+    let link = format!("/proc/{pid}/ns/uts");
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .args(args)
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    let out = as_nobody(&["readlink", &link]);
+    assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()));
+    let out = as_nobody(&["readlink", "-v", &link]);
+    assert!(
+        stderr(&out).contains("Permission denied"),
+        "{}",
+        stderr(&out)
+    );
     assert!(shell.finish().status.success());
 }
 
@@ -921,6 +965,26 @@ fn ch05_exercise_1_mapped_roots_file_is_the_users() {
     assert_eq!(inside, "root root\n");
     let outside = std::fs::metadata(&file).unwrap();
     assert_eq!((outside.uid(), outside.gid()), (65534, 65534));
+    assert!(shell.finish().status.success());
+
+    // As an ordinary user with supplementary groups (a uid of no one's
+    // here, in groups 27 and 100, as a sudo user is): the file is the
+    // user's, and `id` shows the unmapped groups as 65534(nogroup).
+    std::fs::remove_file(&file).unwrap();
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=4242", "--regid=4242", "--groups=27,100"])
+        .arg(&copy.path)
+        .arg("--map-root")
+        .current_dir("/");
+    let mut shell = Shell::start_command(command);
+    let inside = shell.run(&format!("touch {0}; id", file.display()));
+    assert_eq!(
+        inside,
+        "uid=0(root) gid=0(root) groups=0(root),65534(nogroup)\n"
+    );
+    let outside = std::fs::metadata(&file).unwrap();
+    assert_eq!((outside.uid(), outside.gid()), (4242, 4242));
     assert!(shell.finish().status.success());
 }
 

@@ -33,20 +33,39 @@ impl Drop for Scratch {
 }
 
 /// Runs `sh preflight.sh` with `path` as its `PATH` (and `home` as its
-/// `HOME`, if given).
+/// `HOME`, if given), as if sudo had not been used (the tests may run
+/// under `cargo sudo-test`).
 fn preflight(path: &str, home: Option<&Path>) -> (Option<i32>, String) {
     let mut command = Command::new("sh");
-    command.env("PATH", path);
+    command
+        .env("PATH", path)
+        .env_remove("SUDO_USER")
+        .env_remove("SUDO_UID")
+        .env_remove("SUDO_GID");
     if let Some(home) = home {
         command.env("HOME", home);
     }
     preflight_with(command)
 }
 
+/// Runs `sh preflight.sh` with `path` as its `PATH`, as the tests run:
+/// as root, or through sudo (`cargo sudo-test`), where the Rust checked
+/// is the invoking user's.
+fn preflight_as_the_tests_run(path: &str) -> (Option<i32>, String) {
+    let mut command = Command::new("sh");
+    command.env("PATH", path);
+    preflight_with(command)
+}
+
 /// Runs `SHELL preflight.sh`, as `command` sets it up.
 fn preflight_with(mut command: Command) -> (Option<i32>, String) {
     command.arg(repo_root().join("preflight.sh"));
-    let out: Output = command.output().expect("cannot run the shell");
+    output_of(command)
+}
+
+/// The exit status and the output (stdout, then stderr) of `command`.
+fn output_of(mut command: Command) -> (Option<i32>, String) {
+    let out: Output = command.output().expect("cannot run the preflight");
     let text = String::from_utf8_lossy(&out.stdout).into_owned()
         + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), text)
@@ -86,7 +105,8 @@ fn passes_on_a_machine_that_runs_the_tests() {
     if !have_root("passes_on_a_machine_that_runs_the_tests") {
         return;
     }
-    let (code, text) = preflight(&std::env::var("PATH").unwrap(), None);
+    let (code, text) =
+        preflight_as_the_tests_run(&std::env::var("PATH").unwrap());
     assert_eq!(code, Some(0), "{text}");
     assert!(lines_starting(&text, "FAIL").is_empty(), "{text}");
     for line in [
@@ -99,7 +119,11 @@ fn passes_on_a_machine_that_runs_the_tests() {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }
     // One line per namespace type.
-    assert_eq!(text.matches("namespace ").count(), 8, "{text}");
+    assert_eq!(lines_starting(&text, "OK   namespace ").len(), 8, "{text}");
+    // A checkout that every user can reach has nothing to warn about.
+    if nslab_testkit::staging::open_to_everyone(&repo_root().join("x")) {
+        assert!(!text.contains("WARN checkout"), "{text}");
+    }
 }
 
 /// busybox sh runs its own applets before the programs on PATH, and
@@ -155,7 +179,7 @@ fn a_missing_tool_fails_and_names_its_debian_package() {
     }
     let scratch = Scratch::new();
     let path = path_without(&scratch, &["ping", "tmux"]);
-    let (code, text) = preflight(&path, None);
+    let (code, text) = preflight_as_the_tests_run(&path);
     assert_eq!(code, Some(1), "{text}");
     let failed = lines_starting(&text, "FAIL");
     assert_eq!(
@@ -208,7 +232,9 @@ fn a_rust_older_than_the_workspace_needs_fails() {
     .unwrap();
     std::fs::set_permissions(&rustc, std::fs::Permissions::from_mode(0o755))
         .unwrap();
-    // The fake first, then the real PATH (with cargo, and the tools).
+    // A cargo too: under sudo, the real PATH has none.
+    std::os::unix::fs::symlink(&rustc, scratch.0.join("cargo")).unwrap();
+    // The fake first, then the real PATH (and the tools).
     let path =
         format!("{}:{}", scratch.0.display(), std::env::var("PATH").unwrap());
     let (code, text) = preflight(&path, None);
@@ -304,6 +330,171 @@ fn its_tools_are_the_readme_and_ci_lists() {
             "the README's apt line lacks {package}"
         );
     }
+}
+
+/// A user for `sudo sh preflight.sh` to be run by: a line added to a
+/// copy of `/etc/passwd` that a private mount namespace shows in its
+/// place (the host's stays as it is), with a home in the scratch dir.
+struct SudoUser {
+    name: String,
+    uid: u32,
+    home: PathBuf,
+    passwd: PathBuf,
+}
+
+impl SudoUser {
+    fn new(scratch: &Scratch) -> SudoUser {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+        let taken = |uid: u32| {
+            passwd
+                .lines()
+                .any(|l| l.split(':').nth(2) == Some(&uid.to_string()))
+        };
+        let uid = (4242..).find(|uid| !taken(*uid)).unwrap();
+        let name = format!("nslab-student-{uid}");
+        let home = scratch.0.join("home");
+        std::fs::create_dir(&home).unwrap();
+        std::os::unix::fs::chown(&home, Some(uid), Some(uid)).unwrap();
+        let line =
+            format!("{name}:x:{uid}:{uid}::{}:/bin/sh\n", home.display());
+        let copy = scratch.0.join("passwd");
+        std::fs::write(&copy, passwd + &line).unwrap();
+        SudoUser {
+            name,
+            uid,
+            home,
+            passwd: copy,
+        }
+    }
+
+    /// A `rustc` and a `cargo` in the user's ~/.cargo/bin that print
+    /// `version` only when run as the user (never as root).
+    fn install_rust(&self, version: &str) {
+        let bin = self.home.join(".cargo/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = format!(
+            "#!/bin/sh\n[ \"$(id -u)\" = {} ] && [ \"$HOME\" = {} ] && \
+             echo 'rustc {version} (59807616e 2026-04-14)'\n",
+            self.uid,
+            self.home.display()
+        );
+        for tool in ["rustc", "cargo"] {
+            std::fs::write(bin.join(tool), &script).unwrap();
+            std::fs::set_permissions(
+                bin.join(tool),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+        }
+    }
+
+    /// `sudo sh preflight.sh` typed by this user, with root's `PATH`
+    /// (sudo's secure_path) as `path`.
+    fn sudo_preflight(&self, path: &str) -> (Option<i32>, String) {
+        let mut command = Command::new("unshare");
+        command
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount --bind "$0" /etc/passwd && exec sh "$1""#)
+            .arg(&self.passwd)
+            .arg(repo_root().join("preflight.sh"))
+            .env("PATH", path)
+            .env("HOME", "/root")
+            .env("SUDO_USER", &self.name)
+            .env("SUDO_UID", self.uid.to_string())
+            .env("SUDO_GID", self.uid.to_string());
+        output_of(command)
+    }
+}
+
+/// `sudo sh preflight.sh` on a machine where root has no Rust and the
+/// user who typed it has theirs in ~/.cargo/bin (rustup's way): the
+/// check is of the user's Rust, run as the user; the output says what
+/// the check does as root.
+#[test]
+fn under_sudo_rust_is_the_invoking_users() {
+    if !have_root("under_sudo_rust_is_the_invoking_users") {
+        return;
+    }
+    let scratch = Scratch::new();
+    let user = SudoUser::new(&scratch);
+    user.install_rust("1.95.0");
+    let path = path_without(&scratch, &["rustc", "cargo", "mdbook"]);
+    let (code, text) = user.sudo_preflight(&path);
+    assert_eq!(code, Some(0), "{text}");
+    let want = format!(
+        "OK   Rust 1.95.0 (>= {}), {name}'s, in ~{name}/.cargo/bin: build as \
+         {name}\n",
+        rust_version(),
+        name = user.name
+    );
+    assert!(text.contains(&want), "no {want:?} in:\n{text}");
+    let header = format!(
+        "(through sudo, for {}: each namespace is created as root, as \
+         chapters 1 to 4 and the tests do",
+        user.name
+    );
+    assert!(text.contains(&header), "{text}");
+    assert!(
+        text.contains(&format!(
+            "OK   root: running as root, through sudo for {}",
+            user.name
+        )),
+        "{text}"
+    );
+}
+
+/// `sudo sh preflight.sh` where neither root nor the user has Rust: the
+/// user is told to install it as themselves, not root.
+#[test]
+fn under_sudo_without_rust_the_user_installs_it() {
+    if !have_root("under_sudo_without_rust_the_user_installs_it") {
+        return;
+    }
+    let scratch = Scratch::new();
+    let user = SudoUser::new(&scratch);
+    let path = path_without(&scratch, &["rustc", "cargo", "mdbook"]);
+    let (code, text) = user.sudo_preflight(&path);
+    assert_eq!(code, Some(1), "{text}");
+    let failed = lines_starting(&text, "FAIL");
+    assert_eq!(failed.len(), 1, "{text}");
+    let want = format!(
+        "FAIL Rust: {name} has no rustc and cargo in ~{name}/.cargo/bin; as \
+         {name} (not with sudo), install Rust with rustup: `curl --proto \
+         '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh`",
+        name = user.name
+    );
+    assert!(failed[0].starts_with(&want), "{text}");
+}
+
+/// A checkout in a home of mode 0700: preflight.sh warns that nobody
+/// cannot reach it, and points to the troubleshooting page.
+#[test]
+fn a_checkout_in_a_closed_home_is_warned_about() {
+    let scratch = Scratch::new();
+    let home = scratch.0.join("home");
+    let checkout = home.join("nslab");
+    std::fs::create_dir_all(&checkout).unwrap();
+    for file in ["preflight.sh", "Cargo.toml"] {
+        std::fs::copy(repo_root().join(file), checkout.join(file)).unwrap();
+    }
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))
+        .unwrap();
+    let mut command = Command::new("sh");
+    command.arg(checkout.join("preflight.sh"));
+    let (_, text) = output_of(command);
+    let want = format!(
+        "WARN checkout: {} is closed to other users (a home of mode 0700?), \
+         so nobody, and root inside a user namespace, cannot reach \
+         target/debug",
+        home.display()
+    );
+    assert!(text.contains(&want), "no {want:?} in:\n{text}");
+    assert!(
+        text.contains(
+            "(book: Troubleshooting, \"A checkout in a private home\")"
+        ),
+        "{text}"
+    );
 }
 
 /// The kernel versions the newer interfaces of ch07 need: on an older

@@ -429,3 +429,35 @@ fn spaced_or_unreadable_emphasis_is_found() {
     assert_eq!(emphasis_problems("调用能 *创建*一个").len(), 2);
     assert_eq!(emphasis_problems("调用能*创建*一个").len(), 2);
 }
+
+/// `zh-CN.sh` on a machine without mdBook says how to install it, in
+/// one line, instead of bash's `mdbook: not found`.
+#[test]
+fn zh_cn_without_mdbook_says_how_to_install_it() {
+    let dir = std::env::temp_dir().join(nslab_testkit::unique("nslab-zh-cn"));
+    std::fs::create_dir(&dir).unwrap();
+    // A PATH with what the script needs before mdBook, and no mdBook.
+    let dirname = ["/usr/bin/dirname", "/bin/dirname"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("no dirname");
+    std::os::unix::fs::symlink(dirname, dir.join("dirname")).unwrap();
+    let bash = ["/bin/bash", "/usr/bin/bash"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("no bash");
+    let out = std::process::Command::new(bash)
+        .arg(repo_root().join("book/scripts/zh-CN.sh"))
+        .arg("build")
+        .env("PATH", &dir)
+        .env_remove("MDBOOK")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "zh-CN.sh: no mdbook; install it with \
+         `cargo install --locked mdbook --version 0.5.4`\n"
+    );
+}

@@ -528,6 +528,8 @@ session_ch04_propagation() {
 }
 
 session_ch04_binding() {
+    # The table's demo, as the reader runs it from book/demos/.
+    cp "$repo/book/demos/transitions.sh" "$home/"
     start
     # Each in a stand-in: a mount namespace of its own, cut off from the
     # real host's (unshare makes its copy private), thrown away by exit.
@@ -550,6 +552,8 @@ session_ch04_binding() {
     type_line 'mount -t tmpfs m /srv/m && mount --move /srv/m /mnt/other'
     type_line 'for m in shared other; do findmnt -no TARGET,PROPAGATION /mnt/$m; done'
     type_line 'exit'
+    # The whole table, in a namespace of its own.
+    type_line 'unshare --mount bash transitions.sh'
     save ch04-binding
 }
 

@@ -51,6 +51,16 @@ done
 
 mdbook=${MDBOOK:-mdbook}
 
+# Without the tools, say how to get them (not bash's "not found").
+if ! command -v "$mdbook" >/dev/null; then
+    echo "zh-CN.sh: no mdbook; install it with \`cargo install --locked mdbook --version 0.5.4\`" >&2
+    exit 1
+fi
+if ! command -v mdbook-gettext >/dev/null; then
+    echo "zh-CN.sh: no mdbook-gettext; install it with \`cargo install --locked mdbook-i18n-helpers --version 0.4.0\`" >&2
+    exit 1
+fi
+
 # The Chinese edition, into book/book/zh-CN, with its search made to
 # find Chinese words.
 build_chinese() {

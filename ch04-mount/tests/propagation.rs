@@ -318,3 +318,38 @@ fn pivot_root_moves_the_root_and_cwd_of_other_processes() {
          root=/ cwd=/\nroot=/ cwd=/tmp/etc\nin the new root\n"
     );
 }
+
+/// `book/demos/transitions.sh` measures mount_namespaces(7)'s whole
+/// table for bind and move; the rows are the man page's.
+#[test]
+fn the_transition_table_is_the_man_pages() {
+    if !have_root("the_transition_table_is_the_man_pages") {
+        return;
+    }
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../book/demos/transitions.sh");
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash"])
+        .arg(demo)
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let rows: Vec<Vec<String>> = stdout(out.get_output())
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let (_, cells) = row.split_once(':').expect("an operation");
+            cells.split_whitespace().map(String::from).collect()
+        })
+        .collect();
+    let table = [
+        ["shared", "shared", "shared,slave", "refused"],
+        ["shared", "private", "private,slave", "refused"],
+        ["shared", "shared", "shared,slave", "refused"],
+        ["shared", "private", "private,slave", "private,unbindable"],
+    ];
+    assert_eq!(
+        rows, table,
+        "bind under shared, under private; move the same"
+    );
+}

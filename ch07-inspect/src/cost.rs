@@ -157,9 +157,10 @@ fn cost_failure(name: &str, e: Errno) -> Failure {
     let failure =
         Failure::errno(format!("cannot create a {name} namespace"), e);
     match e {
-        Errno::EPERM if !Uid::effective().is_root() => {
-            failure.hint("creating namespaces needs root (sudo)")
-        }
+        Errno::EPERM if !Uid::effective().is_root() => failure.hint(format!(
+            "creating namespaces needs root: `{}`",
+            nslab::failure::sudo_command("ch07-inspect")
+        )),
         Errno::ENOSPC => failure.hint(format!(
             "the limit /proc/sys/user/max_{name}_namespaces was reached"
         )),

@@ -122,10 +122,17 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 fn become_root() -> Result<()> {
     // Supplementary groups were cleared before setns (as host root that
     // always works); where setgroups is denied in the target
-    // (/proc/PID/setgroups "deny"), an empty list is what we have.
+    // (/proc/PID/setgroups "deny"), an empty list is what we have. Where
+    // it is denied and we could not clear them before either (we run
+    // in such a namespace already, say inside `ch05-user --map-root`),
+    // no process of the namespace can change its groups: we keep ours,
+    // as they all do. (nsenter fails there; we go on, on purpose.)
     if let Err(errno) = setgroups(&[]) {
         let cleared = nix::unistd::getgroups().is_ok_and(|g| g.is_empty());
-        if !cleared {
+        let frozen = errno == Errno::EPERM
+            && std::fs::read_to_string("/proc/self/setgroups")
+                .is_ok_and(|text| text.trim() == "deny");
+        if !cleared && !frozen {
             return Err(Failure::errno(
                 "cannot clear the supplementary groups (setgroups)",
                 errno,
@@ -308,9 +315,10 @@ fn setns_failure(name: &str, errno: Errno) -> Failure {
     let failure =
         Failure::new(format!("cannot enter the {name} namespace: {errno}"));
     match errno {
-        Errno::EPERM if !Uid::effective().is_root() => {
-            failure.hint("setns(2) needs CAP_SYS_ADMIN: run as root (sudo)")
-        }
+        Errno::EPERM if !Uid::effective().is_root() => failure.hint(format!(
+            "setns(2) needs CAP_SYS_ADMIN: run as root, `{}`",
+            nslab::failure::sudo_command("ch07-inspect")
+        )),
         Errno::EPERM => failure.hint(
             "the namespace belongs to a user namespace that we do not \
              own, or a seccomp filter forbids setns",

@@ -172,9 +172,10 @@ fn bind_failure(source: &str, path: &str, kind: Kind, errno: Errno) -> Failure {
     let failure =
         Failure::errno(format!("cannot bind-mount {source} on {path}"), errno);
     match errno {
-        Errno::EPERM if !Uid::effective().is_root() => {
-            failure.hint("mounting needs root: run with sudo")
-        }
+        Errno::EPERM if !Uid::effective().is_root() => failure.hint(format!(
+            "mounting needs root: `{}`",
+            nslab::failure::sudo_command("ch07-inspect")
+        )),
         Errno::EINVAL if kind.name == "mnt" => failure.hint(
             "a mount namespace cannot be kept inside itself or a newer \
              one: keep it from the host's mount namespace",
@@ -330,7 +331,10 @@ pub fn release_command(args: Vec<OsString>) -> Result<u8> {
     umount2(fd_path(&fd).as_str(), MntFlags::MNT_DETACH).map_err(|errno| {
         let failure = Failure::errno(format!("cannot unmount {path}"), errno);
         if errno == Errno::EPERM && !Uid::effective().is_root() {
-            failure.hint("unmounting needs root: run with sudo")
+            failure.hint(format!(
+                "unmounting needs root: `{}`",
+                nslab::failure::sudo_command("ch07-inspect")
+            ))
         } else {
             failure
         }

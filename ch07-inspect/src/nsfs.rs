@@ -98,14 +98,18 @@ pub fn proc_failure(pid: i32, path: &str, error: &std::io::Error) -> Failure {
 }
 
 /// Why the kernel may refuse us another process's namespace files.
-pub fn denied_hint() -> &'static str {
+pub fn denied_hint() -> String {
     if Uid::effective().is_root() {
         "we are root, and still the kernel's ptrace access check refused: \
          the process is in a user namespace that ours does not own, or a \
          security module (Yama ptrace_scope, SELinux, AppArmor) forbids it"
+            .into()
     } else {
-        "reading another user's namespaces needs the right to ptrace it: \
-         run as root (sudo)"
+        format!(
+            "reading another user's namespaces needs the right to ptrace \
+             it: run as root, `{}`",
+            nslab::failure::sudo_command("ch07-inspect")
+        )
     }
 }
 

@@ -195,3 +195,21 @@ fn list_through_a_closed_pipe_ends_quietly() {
     assert!(out.status.success());
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// The hint to run as root gives the command to type, with the full
+/// path: typed by name, found through `PATH`, sudo would not find it
+/// (its `secure_path`).
+#[test]
+fn the_hint_to_run_as_root_gives_the_full_command() {
+    if !nslab_testkit::have_root(
+        "the_hint_to_run_as_root_gives_the_full_command",
+    ) {
+        return;
+    }
+    let (mut command, copy) =
+        nslab_testkit::as_nobody_through_path("ch07-inspect", &["ns", "1"]);
+    let out = command.current_dir("/").assert().code(125);
+    let err = nslab_testkit::stderr(out.get_output());
+    let want = format!("run as root, `sudo {} ns 1`", copy.path.display());
+    assert!(err.contains(&want), "{err}");
+}

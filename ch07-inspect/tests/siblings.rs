@@ -102,3 +102,34 @@ fn the_creator_of_a_user_namespace_enters_it_without_capabilities() {
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
+
+/// Root with supplementary groups, in a user namespace whose setgroups
+/// is denied (inside `ch05-user --map-root`), enters a child user
+/// namespace that denies it too: no process there can drop its groups,
+/// so `enter` keeps them and becomes root, where `nsenter` fails.
+#[test]
+fn enter_keeps_groups_that_no_process_of_the_namespace_can_drop() {
+    if !have_root(
+        "enter_keeps_groups_that_no_process_of_the_namespace_can_drop",
+    ) {
+        return;
+    }
+    let inspect = BinaryCopy::new("ch07-inspect");
+    let script = format!(
+        r#"{HELD}
+        setpriv --groups 4,27 -- "$CH05" --map-root -- sh -c '
+            mount -t proc proc /proc
+            C=$(unshare --user --map-root-user sh -c "sleep 1000 >/dev/null 2>&1 & echo \$!")
+            "$INSPECT" enter /proc/$C/ns/user id -u
+            echo "status $?"
+            kill $C'
+        "#
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("INSPECT", &inspect.path)
+        .env("CH05", bin("ch05-user"))
+        .output()
+        .expect("cannot run bash");
+    assert_eq!(stdout(&out), "0\nstatus 0\n", "{}", stderr(&out));
+}

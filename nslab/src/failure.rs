@@ -241,6 +241,41 @@ fn pid_for_children_differs() -> bool {
     pid.is_some() && children != pid
 }
 
+/// The path to give in a hint that says to run this program as root:
+/// found through `PATH`, the bare name would fail under sudo, whose
+/// `secure_path` does not have it, so the full path.
+pub fn program_path(tool: &str) -> String {
+    std::env::args()
+        .next()
+        .filter(|argv0| argv0.contains('/'))
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.to_str()?.to_owned())
+        })
+        .unwrap_or_else(|| tool.into())
+}
+
+/// This very command line as root, to type: `sudo /full/path ARGS...`,
+/// each argument quoted for the shell where it needs to be.
+pub fn sudo_command(tool: &str) -> String {
+    let quote = |word: String| {
+        let plain = !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./=:,+-@%".contains(c));
+        if plain {
+            word
+        } else {
+            format!("'{}'", word.replace('\'', r"'\''"))
+        }
+    };
+    let args = std::env::args().skip(1).map(quote);
+    std::iter::once(format!("sudo {}", quote(program_path(tool))))
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The hint for `errno` from a tool that creates `namespaces`.
 pub fn namespace_hint(
     tool: &str,
@@ -277,16 +312,7 @@ pub fn namespace_hint(
             })
         }
         Errno::EPERM if !is_root() => {
-            // Found through PATH, the bare name would fail under sudo,
-            // whose secure_path does not have it: give the full path.
-            let program = std::env::args()
-                .next()
-                .filter(|argv0| argv0.contains('/'))
-                .or_else(|| {
-                    let exe = std::env::current_exe().ok()?;
-                    Some(exe.to_str()?.to_owned())
-                })
-                .unwrap_or_else(|| tool.into());
+            let program = program_path(tool);
             Some(format!(
                 "creating namespaces needs root: run it as root, with \
                  `sudo {program}` or `cargo sudo-run -p {tool}`, or without \

@@ -226,7 +226,10 @@ struct ScratchDir {
 
 impl ScratchDir {
     fn new(base: &str) -> ScratchDir {
-        let path = std::path::Path::new(base).join(unique("nslab-interp"));
+        // Where a chapter with a user namespace can reach it (a checkout
+        // in a home of mode 0700 is closed to it).
+        let base = crate::staging::reachable_base(std::path::Path::new(base));
+        let path = base.join(unique("nslab-interp"));
         std::fs::create_dir_all(&path).expect("cannot create a scratch dir");
         ScratchDir { path }
     }

@@ -165,14 +165,18 @@ pub fn ctrl_c_at_a_terminal_is_not_passed_on(tool: &str) {
         os.wait()\n\
         signal.sigtimedwait([], 0.5)\n\
         print('done', flush=True)\n";
+    let program = bin(tool);
     let path = std::env::temp_dir().join(crate::unique("nslab-ctrl-c.py"));
     std::fs::write(&path, python).unwrap();
     let line =
-        format!("exec {} -- python3 {}", bin(tool).display(), path.display());
+        format!("exec {} -- python3 {}", program.display(), path.display());
     // script(1) runs the line on a new terminal; our writes are typed on
     // it, so \x03 is a real Ctrl-C.
+    // From `/`: inside a user namespace the checkout (the tests' working
+    // directory) may be closed, and some tools refuse to start there.
     let mut child = Command::new("script")
         .args(["-qefc", &line, "/dev/null"])
+        .current_dir("/")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

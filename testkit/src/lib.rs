@@ -12,9 +12,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+mod at_exit;
 pub mod failures;
 pub mod hostile;
 pub mod shell;
+mod skipped;
+pub mod staging;
 pub mod terminal;
 
 pub use assert_cmd;
@@ -29,8 +32,10 @@ pub const NS_TYPES: [&str; 8] =
     ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
 
 /// True when the test runs as root. Otherwise says why the test does not
-/// run, and fails when `NSLAB_REQUIRE_ROOT=1` (as in CI), so that a test
-/// can never pass by not running.
+/// run, counts it for the report that the test process prints when it
+/// exits, after the harness's summary, and fails when
+/// `NSLAB_REQUIRE_ROOT=1` (as in CI), so that a test can never pass by
+/// not running.
 pub fn have_root(test: &str) -> bool {
     if is_root() {
         return true;
@@ -40,6 +45,7 @@ pub fn have_root(test: &str) -> bool {
         "{test}: needs root, and NSLAB_REQUIRE_ROOT=1 forbids skipping it"
     );
     eprintln!("{test}: SKIPPED: creating namespaces needs root");
+    skipped::count();
     false
 }
 
@@ -93,16 +99,17 @@ pub struct HostLock {
 pub const UNDER_TEST: &str = "NSLAB_UNDER_TEST";
 
 /// The path of a chapter's binary: the one [`UNDER_TEST`] names when its
-/// file name is `name`, else the one cargo built for this test run.
+/// file name is `name`, else the one cargo built for this test run; a
+/// staged copy where nobody could not reach it (see [`staging`]).
 pub fn bin(name: &str) -> PathBuf {
     // Keeps the constructor below in every test binary that runs a tool.
     std::hint::black_box(&DEFAULT_SIGNALS);
     if let Some(path) = std::env::var_os(UNDER_TEST).map(PathBuf::from)
         && path.file_name() == Some(std::ffi::OsStr::new(name))
     {
-        return path;
+        return staging::reachable(path);
     }
-    assert_cmd::cargo::cargo_bin(name)
+    staging::reachable(assert_cmd::cargo::cargo_bin(name))
 }
 
 /// Runs before the test harness, as a C constructor: a test process that
@@ -181,28 +188,13 @@ pub struct BinaryCopy {
 impl BinaryCopy {
     pub fn new(name: &str) -> BinaryCopy {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(unique("nslab-bin"));
+        let base = staging::reachable_base(&std::env::temp_dir());
+        let dir = base.join(unique("nslab-bin"));
         std::fs::create_dir(&dir).expect("cannot create a temporary dir");
         let path = dir.join(name);
-        // A hard link, or else a copy made by cp(1): never a file that
-        // this (multithreaded) process holds open for writing, which a
-        // child forked meanwhile by another test would inherit until its
-        // exec, so that executing the copy fails with ETXTBSY.
-        if std::fs::hard_link(bin(name), &path).is_err() {
-            let copied = Command::new("cp")
-                .arg(bin(name))
-                .arg(&path)
-                .status()
-                .expect("cannot run cp");
-            assert!(copied.success(), "cannot copy the binary");
-        }
-        for file in [&dir, &path] {
-            std::fs::set_permissions(
-                file,
-                std::fs::Permissions::from_mode(0o755),
-            )
-            .expect("cannot chmod the copy");
-        }
+        staging::stage(&bin(name), &path);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .expect("cannot chmod the copy's directory");
         BinaryCopy { dir, path }
     }
 }
@@ -831,15 +823,18 @@ macro_rules! contract_tests {
 /// A minimal root file system for `--root`, made by
 /// `ch04-mount/make-rootfs.sh` in a fresh directory under `base` (a
 /// test's `CARGO_TARGET_TMPDIR`: on the checkout's file system, which is
-/// neither `nosuid` nor `noexec`, where `/tmp` may be), removed when
-/// dropped.
+/// not `noexec`, where `/tmp` may be), removed when dropped. Where
+/// `base` is closed to other users (a checkout in a home of mode
+/// `0700`), which root in a user namespace cannot pass, the directory
+/// is made in one they can reach (see [`staging::reachable_base`]).
 pub struct Rootfs {
     pub path: PathBuf,
 }
 
 impl Rootfs {
     pub fn new(base: &str) -> Rootfs {
-        let path = std::path::Path::new(base).join(unique("nslab-rootfs"));
+        let base = staging::reachable_base(std::path::Path::new(base));
+        let path = base.join(unique("nslab-rootfs"));
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../ch04-mount/make-rootfs.sh");
         let out = Command::new("sh")
