@@ -416,9 +416,9 @@ session_ch03_signals() {
     local tool
     tool=$(pgrep -t "$(terminal)" -x ch03-pid)
     tm send-keys -t "$win" C-c
-    # The terminal echoes ^C after it has sent SIGINT; once the tool has
-    # taken that signal (none pending), the next Ctrl-C is a second one.
-    wait_until "[[ \$(tm capture-pane -p -t \"\$win\") == *'^C'* ]]"
+    # The tool says that PID 1 dropped the SIGINT once its handler has
+    # taken it: the next Ctrl-C is a second one.
+    wait_until "[[ \$(tm capture-pane -p -t \"\$win\") == *'dropped it'* ]]"
     wait_until "! pending $tool 2"
     press_then_prompt C-c
     type_line 'echo $?'

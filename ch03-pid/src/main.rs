@@ -13,8 +13,9 @@
 //! ```
 //!
 //! PID 1 is special, and this chapter adds the code to live with it:
-//! the kernel drops every signal PID 1 has no handler for (so a second
-//! Ctrl-C or SIGTERM within 3 s sends SIGKILL instead); orphans are
+//! the kernel drops every signal PID 1 leaves at the default action (so
+//! the tool sends SIGKILL 10 s after Ctrl-C or SIGTERM, or at once when
+//! asked twice); orphans are
 //! handed to PID 1 to reap; and when PID 1 exits, the kernel kills every
 //! other process of the namespace. `--init` keeps a tiny init as PID 1
 //! and runs the command as PID 2, like `docker run --init`.

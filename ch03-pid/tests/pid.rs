@@ -1,6 +1,9 @@
 //! What ch03-pid promises: the command is PID 1, PID 1's signal rule
 //! holds and has a way out, and `--init` makes the command PID 2.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use nslab_testkit::{Running, bin, chapter, have_root, libc, stdout};
@@ -54,20 +57,116 @@ fn pid1_sleep() -> Running {
     Running::start(&bin("ch03-pid"), &["--", "python3", "-c", script])
 }
 
+/// ch03-pid running `python3 -c script`, with its stderr read line by
+/// line on a thread, so that a test can wait for the tool's notes.
+struct Noted {
+    child: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    notes: mpsc::Receiver<String>,
+}
+
+impl Noted {
+    /// Starts the tool and waits until the command prints `ready`.
+    fn start(script: &str) -> Noted {
+        let mut child = Command::new(bin("ch03-pid"))
+            .args(["--", "python3", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (send, notes) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        Noted {
+            child,
+            stdout,
+            notes,
+        }
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the PID of a child we have not reaped yet.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+    }
+
+    /// The next line the tool writes to stderr.
+    fn note(&self) -> String {
+        self.notes
+            .recv_timeout(nslab_testkit::TIMEOUT)
+            .expect("no note from the tool")
+    }
+
+    /// The next line the command writes to stdout.
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line
+    }
+
+    /// Waits for the tool's exit status; kills it after TIMEOUT.
+    fn status(mut self) -> Option<i32> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            if start.elapsed() > nslab_testkit::TIMEOUT {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the tool did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Noted {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A PID 1 that has left every signal at its default.
+const SLEEPER: &str = "import signal, time\n\
+    signal.signal(signal.SIGINT, signal.SIG_DFL)\n\
+    print('ready', flush=True)\n\
+    time.sleep(600)\n";
+
+/// A first request to stop that PID 1 drops starts the grace period (the
+/// tool says so); a second one ends PID 1 at once with SIGKILL.
+fn asked_twice(signal: i32, name: &str) {
+    let noted = Noted::start(SLEEPER);
+    noted.signal(signal);
+    let note = noted.note();
+    assert!(
+        note.contains(&format!("PID 1 has no handler for {name}")),
+        "{note}"
+    );
+    assert!(note.contains("SIGKILL in 10 s"), "{note}");
+    noted.signal(signal);
+    let note = noted.note();
+    assert!(note.contains("asked twice"), "{note}");
+    assert_eq!(noted.status(), Some(128 + libc::SIGKILL));
+}
+
 #[test]
 fn pid1_ignores_sigterm_and_a_second_one_kills_it() {
     if !have_root("pid1_ignores_sigterm_and_a_second_one_kills_it") {
         return;
     }
-    let mut running = pid1_sleep();
-    running.signal(libc::SIGTERM);
-    assert!(
-        running.still_running_after(Duration::from_millis(500)),
-        "PID 1 sleep must ignore a SIGTERM it has no handler for"
-    );
-    running.signal(libc::SIGTERM);
-    let (code, _) = running.wait(Duration::from_secs(5));
-    assert_eq!(code, Some(128 + libc::SIGKILL));
+    asked_twice(libc::SIGTERM, "SIGTERM");
 }
 
 #[test]
@@ -75,29 +174,50 @@ fn a_second_ctrl_c_kills_pid1() {
     if !have_root("a_second_ctrl_c_kills_pid1") {
         return;
     }
-    let mut running = pid1_sleep();
-    running.signal(libc::SIGINT);
-    assert!(running.still_running_after(Duration::from_millis(300)));
-    running.signal(libc::SIGINT);
-    let (code, _) = running.wait(Duration::from_secs(5));
-    assert_eq!(code, Some(128 + libc::SIGKILL));
+    asked_twice(libc::SIGINT, "SIGINT");
 }
 
+/// A supervisor sends one SIGTERM and waits (`timeout`, `docker stop`):
+/// PID 1 without a handler drops it, and the tool sends SIGKILL once the
+/// grace period is over.
 #[test]
-fn signals_far_apart_do_not_kill_pid1() {
-    if !have_root("signals_far_apart_do_not_kill_pid1") {
+fn one_sigterm_from_timeout_ends_pid1_after_the_grace_period() {
+    if !have_root("one_sigterm_from_timeout_ends_pid1_after_the_grace_period") {
         return;
     }
-    let mut running = pid1_sleep();
-    running.signal(libc::SIGTERM);
-    assert!(running.still_running_after(Duration::from_millis(3300)));
-    running.signal(libc::SIGTERM);
-    assert!(
-        running.still_running_after(Duration::from_millis(500)),
-        "two signals 3.3 s apart are not an insistence"
-    );
-    running.signal(libc::SIGTERM);
-    assert_eq!(running.wait(Duration::from_secs(5)).0, Some(137));
+    let out = nslab_testkit::assert_cmd::Command::new("timeout")
+        .args(["--preserve-status", "1"])
+        .arg(bin("ch03-pid"))
+        .args(["--", "python3", "-c", "import time; time.sleep(600)"])
+        .timeout(nslab_testkit::TIMEOUT)
+        .output()
+        .unwrap();
+    let err = nslab_testkit::stderr(&out);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGKILL), "{err}");
+    assert!(err.contains("PID 1 has no handler for SIGTERM"), "{err}");
+    assert!(err.contains("sending SIGKILL"), "{err}");
+}
+
+/// A PID 1 that handles the signal gets each one, and is never killed
+/// for being asked twice: `python3 -q` catches Ctrl-C.
+#[test]
+fn a_pid1_that_handles_sigint_is_not_killed_when_asked_twice() {
+    if !have_root("a_pid1_that_handles_sigint_is_not_killed_when_asked_twice") {
+        return;
+    }
+    let script = "import signal, sys, time\n\
+        signal.signal(signal.SIGINT, lambda *_: print('got', flush=True))\n\
+        signal.signal(signal.SIGUSR1, lambda *_: sys.exit(3))\n\
+        print('ready', flush=True)\n\
+        while True:\n\
+        \x20   time.sleep(1)\n";
+    let mut noted = Noted::start(script);
+    for _ in 0..3 {
+        noted.signal(libc::SIGINT);
+        assert_eq!(noted.line(), "got\n");
+    }
+    noted.signal(libc::SIGUSR1);
+    assert_eq!(noted.status(), Some(3));
 }
 
 #[test]
@@ -208,4 +328,31 @@ fn proc_is_the_hosts_and_only_proc_self_names_the_caller() {
     let host_uts = nslab_testkit::host_ns("uts");
     assert!(lines[3].starts_with("uts:["), "{text}");
     assert_ne!(lines[3], host_uts, "/proc/self/ns/uts is the new one");
+}
+
+/// A signal that PID 1 ignores on purpose is its own choice (an
+/// interactive shell ignores SIGQUIT), except SIGTERM: a supervisor's
+/// request to stop ends it anyway, as `docker stop` does.
+#[test]
+fn a_pid1_that_ignores_sigquit_keeps_running_but_not_sigterm() {
+    if !have_root("a_pid1_that_ignores_sigquit_keeps_running_but_not_sigterm") {
+        return;
+    }
+    let script = "import signal, time\n\
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)\n\
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n\
+        print('ready', flush=True)\n\
+        time.sleep(600)\n";
+    let noted = Noted::start(script);
+    noted.signal(libc::SIGQUIT);
+    noted.signal(libc::SIGQUIT);
+    // A pending SIGQUIT is delivered before SIGTERM (the lower number
+    // first), so the first note is about SIGTERM only if the two SIGQUITs
+    // started nothing.
+    noted.signal(libc::SIGTERM);
+    let note = noted.note();
+    assert!(note.contains("PID 1 has no handler for SIGTERM"), "{note}");
+    noted.signal(libc::SIGTERM);
+    assert!(noted.note().contains("asked twice"));
+    assert_eq!(noted.status(), Some(128 + libc::SIGKILL));
 }

@@ -89,6 +89,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if command.first().is_some_and(|a| a == "--") {
         command.remove(0);
     }
+    // Our own `/proc`, opened before we join another mount namespace,
+    // where `/proc` may show another PID namespace: with it, what the
+    // command leaves behind can still be found and ended.
+    nslab::reap::open_proc();
     let (entered, user) = if target.chars().all(|c| c.is_ascii_digit()) {
         let pid = crate::nsfs::parse_pid(&target)?;
         enter_process(pid, preserve)?

@@ -52,6 +52,23 @@ impl NsId {
         })
     }
 
+    /// The namespace of the link `name` in the directory `dir` (a
+    /// `/proc/PID/ns` opened before), whatever `/proc` is now.
+    pub fn at(dir: &File, name: &std::ffi::CStr) -> Option<NsId> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: stat is plain data; all zeroes is a valid value.
+        let mut meta: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatat(2) of a C string below an open directory; it
+        // fills `meta`, which is ours.
+        let done = unsafe {
+            libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut meta, 0)
+        };
+        (done == 0).then_some(NsId {
+            dev: meta.st_dev,
+            ino: meta.st_ino,
+        })
+    }
+
     pub fn of_file(file: &File) -> std::io::Result<NsId> {
         let meta = file.metadata()?;
         Ok(NsId {

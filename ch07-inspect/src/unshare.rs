@@ -8,7 +8,7 @@ use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{Gid, Uid, getpid};
 
 use crate::ns::{Link, read_links};
-use crate::nsfs::{Kind, kind_named};
+use crate::nsfs::{Kind, NsId, kind_named};
 use crate::{Failure, Result, TOOL, usage_error};
 use nslab::namespaces::TYPE_NAMES;
 
@@ -203,14 +203,20 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         command: options.command,
         ..Default::default()
     };
+    // Our links, opened now: once the command has run, `/proc` may be
+    // another one, where we have no entry (`mount -t proc` by a command
+    // in new mount and PID namespaces, which we share the first of).
+    let our_links = std::fs::File::open("/proc/self/ns").ok();
     let launch = nslab::Launch::new(TOOL, flags, command)?;
     let status = launch.fork(|_| anyhow::Ok(()))?;
-    if wants("pid") {
+    let pid_for_children = our_links
+        .as_ref()
+        .and_then(|dir| NsId::at(dir, c"pid_for_children"));
+    if wants("pid")
+        && let Some(id) = pid_for_children
+    {
         // Now that a child was born there, the link names the namespace.
-        let link = read_links(0)?
-            .into_iter()
-            .find(|(name, _)| *name == "pid_for_children")
-            .map_or(Link::Missing, |(_, link)| link);
+        let link = Link::Namespace(id);
         nslab::output::say(
             TOOL,
             &format!(

@@ -251,6 +251,40 @@ fn unshare_without_root_fails_with_a_hint() {
     );
 }
 
+#[test]
+fn a_death_by_a_real_time_signal_gives_128_plus_n() {
+    if !have_root("a_death_by_a_real_time_signal_gives_128_plus_n") {
+        return;
+    }
+    let status = 128 + nslab_testkit::libc::SIGRTMIN();
+    let me = std::process::id().to_string();
+    inspect(&["enter", &me, "sh", "-c", "kill -s RTMIN $$"])
+        .assert()
+        .code(status);
+    inspect(&["unshare", "uts", "--", "sh", "-c", "kill -s RTMIN $$"])
+        .assert()
+        .code(status);
+}
+
+/// The command mounts a `/proc` of its new PID namespace in the mount
+/// namespace we share with it: our `/proc/self` is then gone, and the
+/// report after the command must not cost its exit status.
+#[test]
+fn unshare_gives_the_status_of_a_command_that_mounts_proc() {
+    if !have_root("unshare_gives_the_status_of_a_command_that_mounts_proc") {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    let script = "mount -t proc proc /proc; exit 3";
+    let out = inspect(&["unshare", "mnt", "pid", "--", "sh", "-c", script])
+        .assert()
+        .code(3);
+    let err = stderr(out.get_output());
+    assert!(err.contains("pid_for_children is now "), "{err}");
+    before.assert_unchanged();
+}
+
 /// `enter PID` opens `/proc/PID/ns/*` and `/proc/PID/root` one by one;
 /// a process that exits meanwhile could see its number reused, and the
 /// files would then mix two processes. strace stops the tool right after

@@ -594,3 +594,18 @@ fn cost_prints_median_and_spread_of_interleaved_blocks() {
         }
     }
 }
+
+/// `enter` and `unshare` run their command with the chapters' contract:
+/// every signal a process sends is passed on, and so is a hang-up when
+/// the tool leads the session (script(1) here).
+#[test]
+fn enter_and_unshare_pass_on_every_signal_and_a_hang_up() {
+    if !have_root("enter_and_unshare_pass_on_every_signal_and_a_hang_up") {
+        return;
+    }
+    let me = std::process::id().to_string();
+    for before in [&["enter", &me, "--"][..], &["unshare", "uts", "--"]] {
+        nslab_testkit::hostile::every_signal_reaches("ch07-inspect", before);
+        nslab_testkit::hostile::a_hang_up_reaches("ch07-inspect", before);
+    }
+}

@@ -76,6 +76,11 @@ pub fn exec_command(tool: &str, command: &[CString]) -> u8 {
     } else {
         execvp(&command[0], command).unwrap_err()
     };
+    // SIGPIPE was given back for the command; for our own message it is
+    // ignored again, so that a closed stderr costs the message and not
+    // the status.
+    // SAFETY: SIG_IGN installs no code of ours.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let name = command
         .first()
         .map_or("bash".into(), |c| c.to_string_lossy());

@@ -12,12 +12,11 @@ use std::ffi::CString;
 use std::mem::MaybeUninit;
 
 use nix::sys::signal::SigSet;
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::launch::Launch;
-use crate::reap::exit_status;
-use crate::signals::{FORWARDED, from_terminal};
+use crate::reap::{exit_status, wait_raw};
+use crate::signals::{from_terminal, passed_on};
 use crate::{EXIT_TOOL_FAILED, output};
 
 // ANCHOR: init
@@ -52,8 +51,9 @@ pub fn run_as_init(launch: &Launch, command: &[CString]) -> u8 {
             // SAFETY: sigwaitinfo returned a signal, so it filled `info`.
             let info = unsafe { info.assume_init() };
             // Ctrl-C from the terminal went to the command as well.
-            if !from_terminal(&info) && FORWARDED.contains(&signal) {
-                // SAFETY: kill(2) on our own child.
+            if !from_terminal(&info) && passed_on(signal) {
+                // SAFETY: kill(2) on our own child, which we reap only in
+                // this loop, and then return.
                 unsafe { libc::kill(command_pid.as_raw(), signal) };
             }
         }
@@ -66,14 +66,12 @@ pub fn run_as_init(launch: &Launch, command: &[CString]) -> u8 {
 /// handed to PID 1. Returns the command's exit status once it is done.
 fn reap_children(command_pid: Pid) -> Option<u8> {
     loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return None,
-            Ok(status) if status.pid() == Some(command_pid) => {
-                if let Some(code) = exit_status(status) {
-                    return Some(code);
-                }
+        match wait_raw(-1, libc::WNOHANG) {
+            Ok(None) | Err(_) => return None,
+            Ok(Some((pid, status))) if pid == command_pid.as_raw() => {
+                return exit_status(status);
             }
-            Ok(_) => continue,
+            Ok(Some(_)) => continue,
         }
     }
 }

@@ -162,8 +162,10 @@ impl Launch {
         // The child waits on this pipe until we say "go" (or die).
         let (go_read, go_write) = pipe2(OFlag::O_CLOEXEC)
             .map_err(|errno| Failure::errno("cannot create a pipe", errno))?;
-        // Orphans of the command become ours, so that we can end them.
+        // Orphans of the command become ours, so that we can end them;
+        // `/proc` names them, opened now (see `run` where it cannot).
         reap::become_subreaper();
+        reap::open_proc();
         // Block every signal until our handlers know the child's PID; the
         // child starts with this mask too and gives back the old one.
         let inherited = Inherited::block_all()
@@ -289,6 +291,16 @@ impl Launch {
         }
         signals::forward_to(self.tool, child, self.command_is_pid1());
         self.inherited.restore_mask();
+        let own_pids = !self.namespaces.contains(CloneFlags::CLONE_NEWPID);
+        if own_pids && reap::proc_dir().is_none() {
+            // No PID namespace ends them for us, and we cannot find them.
+            output::say(
+                self.tool,
+                "/proc here does not show this PID namespace: what the \
+                 command leaves running in the background cannot be found, \
+                 and will outlive the tool",
+            );
+        }
         self.welcome(child);
         // The child is set up: let it exec. `go_write` stays open until
         // we exit, so that the child can tell when we are gone.

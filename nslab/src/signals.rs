@@ -18,6 +18,7 @@
 //!   A signal that was ignored when the tool started is not caught.
 
 use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
@@ -127,57 +128,134 @@ impl Inherited {
 }
 // ANCHOR_END: inherited
 
-/// The signals the tool passes on to the command while it waits.
-pub const FORWARDED: [libc::c_int; 6] = [
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-];
+// ANCHOR: passed_on
+/// True for the signals the tool passes on to the command while it
+/// waits: every signal another process may send to ask something of the
+/// command (SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGALRM, the real-time
+/// signals...). Not those that concern the tool itself: its children
+/// (SIGCHLD), job control, the faults of its own code, SIGPIPE from its
+/// own writes, and those that cannot be caught.
+pub fn passed_on(signal: libc::c_int) -> bool {
+    let own = [
+        libc::SIGKILL,
+        libc::SIGSTOP,
+        libc::SIGCHLD,
+        libc::SIGCONT,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGPIPE,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGFPE,
+        libc::SIGILL,
+        libc::SIGTRAP,
+        libc::SIGSYS,
+        libc::SIGABRT,
+        libc::SIGURG,
+        libc::SIGWINCH,
+    ];
+    // 32 and 33 are the C library's own (threads, set*id).
+    let real_time = libc::SIGRTMIN()..=libc::SIGRTMAX();
+    (1..32).contains(&signal) && !own.contains(&signal)
+        || real_time.contains(&signal)
+}
+// ANCHOR_END: passed_on
 
-/// The PID of our child, for the signal handler.
+/// The PID of our child, for the signal handler; 0 once it has ended.
 static CHILD_PID: AtomicI32 = AtomicI32::new(0);
+
+/// A pidfd of our child (-1: none): it names that process and no other,
+/// even once its PID is given to another one.
+static CHILD_PIDFD: AtomicI32 = AtomicI32::new(-1);
+
+/// The child's `/proc/PID` directory (-1: none), to read which signals
+/// the command handles.
+static CHILD_PROC: AtomicI32 = AtomicI32::new(-1);
 
 /// True when the command is PID 1 of a new PID namespace (no `--init`).
 static COMMAND_IS_PID1: AtomicBool = AtomicBool::new(false);
 
-/// When the last plea to stop (Ctrl-C, Ctrl-\, SIGTERM) reached us, in
-/// monotonic milliseconds.
-static LAST_PLEA_MS: AtomicU64 = AtomicU64::new(0);
+/// The signals the tool inherited as ignored, one bit each.
+static INHERITED_IGNORED: AtomicU64 = AtomicU64::new(0);
 
-/// A second plea within this time kills PID 1 with SIGKILL.
-pub const INSIST_WINDOW_MS: u64 = 3000;
+/// True once a request to stop that PID 1 dropped has started the grace
+/// period.
+static GRACE_STARTED: AtomicBool = AtomicBool::new(false);
 
-/// The tool's name, for the note a second plea prints.
+/// How long a PID 1 that dropped a request to stop may run on before
+/// SIGKILL, as `docker stop` gives a container by default.
+pub const GRACE_SECONDS: libc::c_uint = 10;
+
+/// The tool's name, for the notes the handler prints.
 static TOOL: OnceLock<&'static str> = OnceLock::new();
 
-/// The note printed (after the tool's name) when a second plea kills
-/// PID 1.
+/// The notes the handler prints after the tool's name.
+static DROPPED_NOTE: [&[u8]; 2] = [
+    b": PID 1 has no handler for ",
+    b", so the kernel dropped it: SIGKILL in 10 s, or at once if asked \
+      again\n",
+];
 static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
                                has no handler for, so sending SIGKILL\n";
-
-/// True once a hang-up has set the alarm.
-static ALARM_SET: AtomicBool = AtomicBool::new(false);
-
-/// How long PID 1 may take to act on a hang-up before SIGKILL.
-const HANGUP_GRACE_SECONDS: libc::c_uint = 1;
-
-/// The note printed (after the tool's name) when a hang-up ends PID 1.
-static HANGUP_NOTE: &[u8] = b": hang-up: PID 1 ignores SIGHUP unless it has a \
-                               handler, and no one is left to ask twice, so \
+static GRACE_NOTE: &[u8] = b": PID 1 is still running 10 s after a request \
+                              to stop that it has no handler for, so \
+                              sending SIGKILL\n";
+static HANGUP_NOTE: &[u8] = b": hang-up: PID 1 has no handler for SIGHUP \
+                               and no one is left to ask twice, so \
                                sending SIGKILL\n";
 
 // ANCHOR: from_terminal
 /// True when the kernel's terminal driver generated the signal (Ctrl-C,
-/// Ctrl-\, a hang-up): it sent the same signal to the whole foreground
+/// Ctrl-\, a hang-up) and sent the same signal to the whole foreground
 /// process group, the command included. `kill(2)` from a process gives
-/// SI_USER (or SI_QUEUE, SI_TKILL) instead.
+/// SI_USER (or SI_QUEUE, SI_TKILL) instead. One exception: when the
+/// terminal hangs up, the kernel sends SIGHUP to the session leader
+/// only; if that is us (`ssh -t`, `script -c`, `setsid -c`), nobody else
+/// got it.
 pub fn from_terminal(info: &libc::siginfo_t) -> bool {
+    // SAFETY: getsid(2) and getpid(2) read our own ids; both are
+    // async-signal-safe.
+    let leader = unsafe { libc::getsid(0) == libc::getpid() };
     info.si_code == libc::SI_KERNEL
+        && !(info.si_signo == libc::SIGHUP && leader)
 }
 // ANCHOR_END: from_terminal
+
+/// Sends `signal` to the command: through its pidfd, which can never
+/// name another process; without one, by its PID, which stays ours
+/// until `wait_for` reaps it (it clears `CHILD_PID` first).
+fn send(signal: libc::c_int) {
+    let pidfd = CHILD_PIDFD.load(Ordering::Relaxed);
+    if pidfd >= 0 {
+        // SAFETY: pidfd_send_signal(2) with a null siginfo; it touches
+        // no memory of ours and is async-signal-safe.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd,
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        return;
+    }
+    let child = CHILD_PID.load(Ordering::Relaxed);
+    if child > 0 {
+        // SAFETY: kill(2) is async-signal-safe; `child` is our unreaped
+        // child (see above).
+        unsafe { libc::kill(child, signal) };
+    }
+}
+
+/// Writes the tool's name and `parts` to stderr, without allocating.
+fn note(parts: &[&[u8]]) {
+    crate::output::stderr_raw(TOOL.get().map_or("nslab", |t| t).as_bytes());
+    for part in parts {
+        crate::output::stderr_raw(part);
+    }
+}
 
 // ANCHOR: handler
 extern "C" fn on_signal(
@@ -185,64 +263,127 @@ extern "C" fn on_signal(
     info: *mut libc::siginfo_t,
     _context: *mut libc::c_void,
 ) {
-    let child = CHILD_PID.load(Ordering::Relaxed);
-    if signal == libc::SIGALRM {
-        if child > 0 {
-            crate::output::stderr_raw(
-                TOOL.get().map_or("nslab", |t| t).as_bytes(),
-            );
-            crate::output::stderr_raw(HANGUP_NOTE);
-            // SAFETY: kill(2) on our own child, not reaped yet (see
-            // `child_ended`).
-            unsafe { libc::kill(child, libc::SIGKILL) };
-        }
-        return;
-    }
+    // The code we interrupted may be about to read errno.
+    // SAFETY: __errno_location() returns this thread's errno.
+    let errno = unsafe { *libc::__errno_location() };
     // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t.
-    let from_terminal = unsafe { info.as_ref() }.is_some_and(from_terminal);
-    if child > 0 && !from_terminal {
-        // SAFETY: kill(2) is async-signal-safe; the PID is our own
-        // child's, which we have not reaped (we reap only after it ends).
-        unsafe { libc::kill(child, signal) };
-    }
-    // PID 1 ignores the signals it has no handler for: `sleep` as PID 1
-    // shrugs off Ctrl-C and SIGTERM. Asked twice within 3 s, we use
-    // SIGKILL, which PID 1 cannot refuse from outside its namespace.
-    // A hang-up (the terminal is gone) leaves no one to ask twice: PID 1
-    // gets a second to act on it (if it has a handler), then SIGKILL.
-    if signal == libc::SIGHUP
-        && child > 0
-        && COMMAND_IS_PID1.load(Ordering::Relaxed)
-    {
-        ALARM_SET.store(true, Ordering::Relaxed);
-        // SAFETY: alarm(2) is async-signal-safe; SIGALRM is ours (see
-        // `forward_to`).
-        unsafe { libc::alarm(HANGUP_GRACE_SECONDS) };
+    handle(signal, unsafe { info.as_ref() });
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() = errno };
+}
+
+fn handle(signal: libc::c_int, info: Option<&libc::siginfo_t>) {
+    if CHILD_PID.load(Ordering::Relaxed) <= 0 {
         return;
     }
-    let plea = matches!(signal, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT);
-    if plea && child > 0 && COMMAND_IS_PID1.load(Ordering::Relaxed) {
-        let now = monotonic_ms();
-        let last = LAST_PLEA_MS.swap(now, Ordering::Relaxed);
-        if last != 0 && now.saturating_sub(last) <= INSIST_WINDOW_MS {
-            let tool = TOOL.get().map_or("nslab", |tool| tool);
-            crate::output::stderr_raw(tool.as_bytes());
-            crate::output::stderr_raw(INSIST_NOTE);
-            // SAFETY: as above.
-            unsafe { libc::kill(child, libc::SIGKILL) };
+    let code = info.map_or(libc::SI_USER, |info| info.si_code);
+    if signal == libc::SIGALRM && code == libc::SI_KERNEL {
+        // Our own alarm (see below): a sent SIGALRM has SI_USER.
+        if GRACE_STARTED.load(Ordering::Relaxed) {
+            note(&[GRACE_NOTE]);
+            send(libc::SIGKILL);
         }
+        return;
+    }
+    let ignored = INHERITED_IGNORED.load(Ordering::Relaxed) & bit(signal) != 0;
+    if !info.is_some_and(from_terminal) && !ignored {
+        send(signal);
+    }
+    // PID 1 of a PID namespace: the kernel drops every signal that it
+    // has no handler for, so `sleep` as PID 1 shrugs off Ctrl-C and
+    // SIGTERM. For a request to stop, we end it ourselves: with SIGKILL,
+    // which PID 1 cannot refuse from outside its namespace.
+    let stop = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
+    if !COMMAND_IS_PID1.load(Ordering::Relaxed)
+        || !stop.contains(&signal)
+        || command_decides(signal)
+    {
+        return;
+    }
+    if signal == libc::SIGHUP {
+        // The terminal is gone: no one is left to ask twice.
+        note(&[HANGUP_NOTE]);
+        send(libc::SIGKILL);
+    } else if GRACE_STARTED.swap(true, Ordering::Relaxed) {
+        note(&[INSIST_NOTE]);
+        send(libc::SIGKILL);
+    } else {
+        note(&[DROPPED_NOTE[0], name(signal), DROPPED_NOTE[1]]);
+        // SAFETY: alarm(2) is async-signal-safe; SIGALRM is caught (see
+        // `forward_to`).
+        unsafe { libc::alarm(GRACE_SECONDS) };
     }
 }
 // ANCHOR_END: handler
 
-/// Milliseconds of CLOCK_MONOTONIC; async-signal-safe.
-fn monotonic_ms() -> u64 {
-    let mut now = MaybeUninit::<libc::timespec>::zeroed();
-    // SAFETY: clock_gettime(2) fills a valid timespec; async-signal-safe.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, now.as_mut_ptr()) };
-    // SAFETY: zeroed, then possibly filled by the kernel.
-    let now = unsafe { now.assume_init() };
-    now.tv_sec as u64 * 1000 + now.tv_nsec as u64 / 1_000_000
+/// The bit of `signal` in a 64-bit signal set, as `/proc/PID/status`
+/// shows them.
+fn bit(signal: libc::c_int) -> u64 {
+    1u64 << ((signal - 1) & 63)
+}
+
+/// The name of a request to stop, for the note.
+fn name(signal: libc::c_int) -> &'static [u8] {
+    match signal {
+        libc::SIGHUP => b"SIGHUP",
+        libc::SIGINT => b"SIGINT",
+        libc::SIGQUIT => b"SIGQUIT",
+        _ => b"SIGTERM",
+    }
+}
+
+// ANCHOR: command_decides
+/// True when the command decides for itself what `signal` does: it has
+/// a handler for it (`SigCgt` of `/proc/PID/status`), or it ignores it
+/// (`SigIgn`: an interactive shell ignores SIGQUIT, a `nohup` command
+/// SIGHUP), unless that is SIGTERM, which supervisors send to stop a
+/// container whatever it ignores. False when that cannot be read.
+/// Allocates nothing: it runs in the signal handler.
+fn command_decides(signal: libc::c_int) -> bool {
+    let dir = CHILD_PROC.load(Ordering::Relaxed);
+    if dir < 0 {
+        return false;
+    }
+    let mut text = [0u8; 8192];
+    // SAFETY: openat(2), read(2) and close(2) are async-signal-safe; the
+    // read fills at most the free part of `text`.
+    let length = unsafe {
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = libc::openat(dir, c"status".as_ptr(), flags);
+        if fd < 0 {
+            return false;
+        }
+        let mut length = 0;
+        while length < text.len() {
+            let free = &mut text[length..];
+            let got = libc::read(fd, free.as_mut_ptr().cast(), free.len());
+            if got <= 0 {
+                break;
+            }
+            length += got as usize;
+        }
+        libc::close(fd);
+        length
+    };
+    let text = &text[..length];
+    let has = |field: &[u8]| {
+        mask_after(text, field).is_some_and(|mask| mask & bit(signal) != 0)
+    };
+    has(b"\nSigCgt:\t") || has(b"\nSigIgn:\t") && signal != libc::SIGTERM
+}
+// ANCHOR_END: command_decides
+
+/// The hexadecimal mask after `field` in `text`.
+fn mask_after(text: &[u8], field: &[u8]) -> Option<u64> {
+    let start = text.windows(field.len()).position(|w| w == field)?;
+    let digits = &text[start + field.len()..];
+    let mut mask = 0u64;
+    let mut seen = 0;
+    for &digit in digits.iter().take_while(|d| d.is_ascii_hexdigit()) {
+        mask = mask << 4 | (digit as char).to_digit(16)? as u64;
+        seen += 1;
+    }
+    (seen > 0).then_some(mask)
 }
 
 // ANCHOR: install
@@ -250,15 +391,24 @@ fn monotonic_ms() -> u64 {
 /// does not kill the tool and orphan the command (as in system(3)).
 /// Signals the tool inherited as ignored stay ignored.
 pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
-    // (SIGALRM, where it is used, is the tool's own: caught even where it
-    // was inherited ignored; the child, cloned before, keeps its copy.)
     let _ = TOOL.set(tool);
     CHILD_PID.store(child.as_raw(), Ordering::Relaxed);
+    // SAFETY: pidfd_open(2) (Linux 5.3) returns a new descriptor or -1.
+    let pidfd =
+        unsafe { libc::syscall(libc::SYS_pidfd_open, child.as_raw(), 0) };
+    CHILD_PIDFD.store(pidfd as libc::c_int, Ordering::Relaxed);
     COMMAND_IS_PID1.store(command_is_pid1, Ordering::Relaxed);
-    // SIGALRM is not passed on: it is the tool's own timer, for the
-    // hang-up of a PID 1 (see `on_signal`).
-    let timer = command_is_pid1.then_some(libc::SIGALRM);
-    for signal in FORWARDED.into_iter().chain(timer) {
+    if command_is_pid1 && let Some(proc) = crate::reap::proc_dir() {
+        let path = std::ffi::CString::new(child.as_raw().to_string())
+            .expect("a number has no NUL");
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        // SAFETY: openat(2) of a C string; the descriptor is kept for
+        // the handler until the tool exits.
+        let dir =
+            unsafe { libc::openat(proc.as_raw_fd(), path.as_ptr(), flags) };
+        CHILD_PROC.store(dir, Ordering::Relaxed);
+    }
+    for signal in (1..=libc::SIGRTMAX()).filter(|&s| passed_on(s)) {
         // SAFETY: sigaction is plain data; all zeroes is a valid value.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
         let handler: extern "C" fn(
@@ -272,13 +422,19 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
         unsafe { libc::sigfillset(&mut action.sa_mask) };
         // SAFETY: zeroed, then filled by sigaction(2) with the old action.
         let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: `on_signal` only reads atomics and calls kill(2),
-        // write(2), alarm(2) and clock_gettime(2), all async-signal-safe.
+        // SAFETY: `on_signal` calls only async-signal-safe functions
+        // (kill, pidfd_send_signal, write, alarm, openat, read, close,
+        // getsid, getpid) and reads atomics; it restores errno.
         unsafe { libc::sigaction(signal, &action, &mut old) };
+        if old.sa_sigaction != libc::SIG_IGN {
+            continue;
+        }
         // One call both installs and reads what was there: a signal that
         // was ignored gets its SIG_IGN back at once. (Every signal is
         // still blocked here, so none can reach the handler meanwhile.)
-        if old.sa_sigaction == libc::SIG_IGN && signal != libc::SIGALRM {
+        // SIGALRM stays caught for a PID 1 command: it is our timer too.
+        INHERITED_IGNORED.fetch_or(bit(signal), Ordering::Relaxed);
+        if !(command_is_pid1 && signal == libc::SIGALRM) {
             // SAFETY: restoring the action sigaction(2) just returned.
             unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
         }
@@ -286,11 +442,11 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
 }
 // ANCHOR_END: install
 
-/// Called once the child has been reaped: its PID may now be reused, so
-/// the handlers must no longer signal it.
+/// Called once the child has ended, before it is reaped (after that its
+/// PID may be reused): the handlers must no longer signal it.
 pub fn child_ended() {
     CHILD_PID.store(0, Ordering::Relaxed);
-    if ALARM_SET.load(Ordering::Relaxed) {
+    if GRACE_STARTED.load(Ordering::Relaxed) {
         // SAFETY: alarm(0) cancels a pending alarm; it touches no memory.
         unsafe { libc::alarm(0) };
     }
@@ -305,10 +461,31 @@ mod tests {
         // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         info.si_code = libc::SI_KERNEL;
+        info.si_signo = libc::SIGINT;
         assert!(from_terminal(&info));
         info.si_code = libc::SI_USER;
         assert!(!from_terminal(&info));
         info.si_code = libc::SI_QUEUE;
         assert!(!from_terminal(&info));
+    }
+
+    #[test]
+    fn what_is_passed_on() {
+        for signal in [libc::SIGTERM, libc::SIGALRM, libc::SIGXCPU] {
+            assert!(passed_on(signal), "{signal}");
+        }
+        assert!(passed_on(libc::SIGRTMIN()) && passed_on(libc::SIGRTMAX()));
+        for signal in [libc::SIGCHLD, libc::SIGKILL, libc::SIGSEGV, 32, 33] {
+            assert!(!passed_on(signal), "{signal}");
+        }
+    }
+
+    #[test]
+    fn masks_are_read_from_a_status_text() {
+        let status = b"Name:\tsleep\nSigIgn:\t0000000000000004\n\
+                       SigCgt:\t0000000180004002\n";
+        assert_eq!(mask_after(status, b"\nSigIgn:\t"), Some(4));
+        assert_eq!(mask_after(status, b"\nSigCgt:\t"), Some(0x180004002));
+        assert_eq!(mask_after(status, b"\nSigBlk:\t"), None);
     }
 }

@@ -373,6 +373,26 @@ pub fn errors_to_a_full_or_closed_stderr_keep_the_status(tool: &str) {
         );
         assert_eq!(out.status.code(), Some(127), "with {redirect}");
     }
+    // A pipe whose reader is gone: the message would raise SIGPIPE, which
+    // the command gets back at its default before the exec that failed.
+    for (command, status) in
+        [("nslab-no-such-command", 127), ("/etc/passwd", 126)]
+    {
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) fills two descriptors that we then own.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just created and are owned here.
+        let (read_end, write_end) = unsafe {
+            (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+        };
+        drop(read_end);
+        let out = Command::new(bin(tool))
+            .args(["--", command])
+            .stderr(write_end)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(status), "{command}, broken pipe");
+    }
 }
 
 /// A small address space: the child's stack cannot be allocated, which
@@ -408,4 +428,228 @@ pub fn a_small_address_space_fails_cleanly(tool: &str) {
     }
     assert!(reported.is_some(), "no limit made the stack fail cleanly");
     assert!(succeeded, "the tool never ran, even with 12000 KiB");
+}
+
+/// Exit status 128 + N for a command killed by a real-time signal N
+/// (SIGRTMIN is 34: 162), as for any other signal. Where the command
+/// would be PID 1, which its own signal cannot kill, it runs under
+/// `--init`; without a PID namespace, an orphan killed that way while
+/// the command still runs must not disturb the wait either.
+pub fn a_death_by_a_real_time_signal_gives_128_plus_n(
+    tool: &str,
+    pid_namespace: bool,
+) {
+    let rtmin = libc::SIGRTMIN();
+    let option = if pid_namespace { "--init" } else { "--" };
+    let out = bash(
+        tool,
+        &format!("exec \"$TOOL\" {option} sh -c 'kill -s RTMIN $$'"),
+    );
+    assert_eq!(out.status.code(), Some(128 + rtmin), "{}", stderr(&out));
+    if pid_namespace {
+        return;
+    }
+    // The orphan ends (and is reaped by the tool) before the command.
+    let script = "pid=$(sh -c 'sh -c \"kill -s RTMIN \\$\\$\" >/dev/null & \
+                  echo $!'); while kill -0 $pid 2>/dev/null; do sleep 0.01; \
+                  done; exit 3";
+    let out = crate::chapter(tool, &["--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+/// Every signal that a process sends to the tool reaches the command,
+/// not only the usual six: SIGALRM (the tool of a PID 1 has a timer of
+/// its own, which must not be confused with it), the real-time ones,
+/// SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ.
+pub fn every_signal_a_process_sends_reaches_the_command(
+    tool: &str,
+    pid_namespace: bool,
+) {
+    every_signal_reaches(tool, &["--"]);
+    if pid_namespace {
+        every_signal_reaches(tool, &["--init", "--"]);
+    }
+}
+
+/// [`every_signal_a_process_sends_reaches_the_command`] with `before`
+/// in front of the command (`--`, `--init --`, `unshare uts --`).
+pub fn every_signal_reaches(tool: &str, before: &[&str]) {
+    let signals = [
+        libc::SIGALRM,
+        libc::SIGRTMIN(),
+        libc::SIGRTMIN() + 1,
+        libc::SIGRTMAX(),
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGUSR1,
+    ];
+    // Not signal.pause(): a signal that comes between two calls would
+    // only run its handler at the next one. A sleep is cut short.
+    let script = "import os, signal, sys, time\n\
+        def got(number, _):\n\
+        \x20   print('got', number, flush=True)\n\
+        for number in sys.argv[1:]:\n\
+        \x20   signal.signal(int(number), got)\n\
+        signal.signal(signal.SIGUSR2, lambda *_: os._exit(5))\n\
+        print('ready', flush=True)\n\
+        while True:\n\
+        \x20   time.sleep(1)\n";
+    let numbers: Vec<String> = signals.iter().map(i32::to_string).collect();
+    let mut args: Vec<&str> = before.to_vec();
+    args.extend(["python3", "-c", script]);
+    args.extend(numbers.iter().map(String::as_str));
+    let mut running = Running::start(&bin(tool), &args);
+    for signal in signals {
+        running.signal(signal);
+        let mut line = String::new();
+        running.stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("got {signal}\n"), "{before:?}");
+    }
+    running.signal(libc::SIGUSR2);
+    assert_eq!(running.wait(Duration::from_secs(10)).0, Some(5));
+}
+
+/// A hang-up where the tool leads the session (`ssh -t`, `script -c`,
+/// `setsid -c`): the kernel sends SIGHUP to the session leader only, so
+/// the tool must pass it on, or tool and command outlive their
+/// terminal. script(1) makes the tool a session leader on a new
+/// terminal; killing script(1) hangs that terminal up.
+pub fn a_hang_up_reaches_the_command_when_the_tool_leads_the_session(
+    tool: &str,
+    pid_namespace: bool,
+) {
+    a_hang_up_reaches(tool, &["--"]);
+    if pid_namespace {
+        a_hang_up_reaches(tool, &["--init", "--"]);
+    }
+}
+
+/// [`a_hang_up_reaches_the_command_when_the_tool_leads_the_session`]
+/// with `before` in front of the command.
+pub fn a_hang_up_reaches(tool: &str, before: &[&str]) {
+    let marker = crate::unique_number();
+    let dir = crate::SharedDir::new();
+    let got = dir.path.join("got");
+    let line = format!(
+        "exec {} {} sh -c 'trap \"echo hup > {}; exit 7\" HUP; \
+         echo ready; while :; do sleep {marker}; done'",
+        bin(tool).display(),
+        before.join(" "),
+        got.display()
+    );
+    let mut script = Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start script(1)");
+    let mut stdout = BufReader::new(script.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("ready") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains("ready"), "{seen}");
+    script.kill().unwrap();
+    script.wait().unwrap();
+    let sleep = format!("sleep {marker}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !processes_with(&sleep).is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let left = processes_with(&sleep);
+    // Whatever the outcome, nothing is left behind by the test.
+    for pid in &left {
+        // SAFETY: kill(2); these processes carry our unique marker.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    assert!(
+        left.is_empty(),
+        "{before:?}: outlived the terminal: {left:?}"
+    );
+    let text = std::fs::read_to_string(&got).unwrap_or_default();
+    assert_eq!(text, "hup\n", "{before:?}: the command got no SIGHUP");
+}
+
+/// Where `/proc` does not show the tool's PID namespace (an empty
+/// `/proc` here, in a scratch mount namespace), the processes the
+/// command leaves cannot be named: the tool says so when it starts and
+/// does not wait for them. With a PID namespace, the kernel ends them.
+pub fn leftovers_where_proc_is_not_ours(tool: &str, pid_namespace: bool) {
+    let marker = crate::unique_number();
+    let line = format!(
+        "mount -t tmpfs none /proc && exec \"$TOOL\" -- sh -c \
+         'sleep 1000 {marker} >/dev/null 2>&1 & echo started'"
+    );
+    let out = assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &line])
+        .env("TOOL", bin(tool))
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let left = processes_with(&marker);
+    for pid in &left {
+        // SAFETY: kill(2); these processes carry our unique marker.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(stdout(&out), "started\n");
+    let note = "/proc here does not show this PID namespace";
+    if pid_namespace {
+        assert!(left.is_empty(), "{left:?} outlived the tool");
+        assert!(!err.contains(note), "{err}");
+    } else {
+        assert!(err.contains(note), "{err}");
+    }
+}
+
+/// When the command ends, each process it left is sent SIGKILL once,
+/// then waited for, not again and again while it dies (strace counts
+/// the tool's kill(2) calls). A process with much memory takes a while
+/// to die: here one with 256 MiB, and a few sleeps.
+pub fn each_leftover_is_killed_once(tool: &str) {
+    let dir = crate::SharedDir::new();
+    let trace = dir.path.join("trace");
+    let fifo = dir.path.join("ready");
+    crate::host("mkfifo", &[fifo.to_str().unwrap()]);
+    let script = format!(
+        "for i in 1 2 3; do sleep 1000 & done; \
+         python3 -c 'import sys, time; b = b\"x\" * (256 << 20); \
+         open(sys.argv[1], \"w\").write(\"r\"); time.sleep(1000)' {fifo} & \
+         read x < {fifo}; echo started",
+        fifo = fifo.display()
+    );
+    let out = assert_cmd::Command::new("strace")
+        .arg("-o")
+        .arg(&trace)
+        .args(["-e", "trace=kill", "-e", "signal=none"])
+        .arg(bin(tool))
+        .args(["--", "sh", "-c", &script])
+        .timeout(TIMEOUT)
+        .output()
+        .expect("cannot run strace");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "started\n");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut kills: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("kill(") && line.contains("SIGKILL"))
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    let all = kills.len();
+    kills.sort();
+    kills.dedup();
+    assert_eq!(kills.len(), 4, "{text}");
+    assert_eq!(all, 4, "killed more than once: {text}");
 }

@@ -684,6 +684,11 @@ macro_rules! contract_tests {
                         $crate::hostile::ignored_sigchld_still_gives_the_status($bin, true);
                     }
                 });
+            $crate::root_test!(a_death_by_a_real_time_signal_gives_128_plus_n, $crate::hostile::a_death_by_a_real_time_signal_gives_128_plus_n($bin, $pid));
+            $crate::root_test!(every_signal_a_process_sends_reaches_the_command, $crate::hostile::every_signal_a_process_sends_reaches_the_command($bin, $pid));
+            $crate::root_test!(a_hang_up_reaches_the_command_when_the_tool_leads_the_session, $crate::hostile::a_hang_up_reaches_the_command_when_the_tool_leads_the_session($bin, $pid));
+            $crate::root_test!(leftovers_where_proc_is_not_ours, $crate::hostile::leftovers_where_proc_is_not_ours($bin, $pid));
+            $crate::root_test!(each_leftover_is_killed_once, if !$pid { $crate::hostile::each_leftover_is_killed_once($bin) });
             $crate::root_test!(nothing_the_command_left_outlives_the_tool, $crate::hostile::nothing_the_command_left_outlives_the_tool($bin));
             $crate::root_test!(nothing_outlives_a_forwarded_sigterm, $crate::hostile::nothing_outlives_a_forwarded_sigterm($bin));
             $crate::root_test!(help_survives_a_full_or_closed_stdout, $crate::hostile::help_survives_a_full_or_closed_stdout($bin));
