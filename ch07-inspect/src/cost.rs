@@ -7,6 +7,7 @@ use nix::errno::Errno;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{Pid, Uid};
 
+use crate::clone3::{CloneArgs, clone3};
 use crate::nsfs::KINDS;
 use crate::{Failure, Result, usage_error, words};
 
@@ -33,21 +34,6 @@ its true cost partly lands after the numbers shown.
 
 Try: ch07-inspect cost; ch07-inspect cost 500
 ";
-
-/// clone3(2)'s argument, version 0 (64 bytes). clone(2) cannot create a
-/// time namespace: its flag (0x80) is in the byte that clone(2) uses
-/// for the exit signal; clone3 has a field of its own for the signal.
-#[repr(C)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-}
 
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let usage = "cost [N]";
@@ -175,30 +161,17 @@ fn time_rounds(flags: u64, rounds: u32) -> std::result::Result<f64, Errno> {
     for _ in 0..rounds {
         let args = CloneArgs {
             flags,
-            pidfd: 0,
-            child_tid: 0,
-            parent_tid: 0,
             exit_signal: libc::SIGCHLD as u64,
-            stack: 0,
-            stack_size: 0,
-            tls: 0,
+            ..Default::default()
         };
-        // SAFETY: without a stack, clone3 behaves like fork(2): the child
-        // runs on a copy of our memory. We are single-threaded and the
-        // child only calls _exit(2), which is async-signal-safe.
-        let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone3,
-                &args as *const CloneArgs,
-                std::mem::size_of::<CloneArgs>(),
-            )
-        };
-        match pid {
+        // SAFETY: we are single-threaded and the child only calls
+        // _exit(2), which is async-signal-safe.
+        let pid = unsafe { clone3(&args) };
+        match pid? {
             // SAFETY: see above; _exit skips Rust's and libc's cleanup.
             0 => unsafe { libc::_exit(0) },
-            -1 => return Err(Errno::last()),
             pid => loop {
-                match waitpid(Pid::from_raw(pid as i32), None) {
+                match waitpid(Pid::from_raw(pid), None) {
                     Ok(WaitStatus::Exited(..)) => break,
                     Err(Errno::EINTR) | Ok(_) => continue,
                     Err(e) => return Err(e),

@@ -34,6 +34,7 @@ macro_rules! outln {
     };
 }
 
+mod clone3;
 mod cost;
 mod enter;
 mod idmap;

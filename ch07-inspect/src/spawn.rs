@@ -7,6 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
 
+use crate::clone3::{CloneArgs, clone3};
 use crate::{Failure, Result, TOOL, usage_error};
 
 pub const HELP: &str = "\
@@ -38,24 +39,6 @@ const USAGE: &str = "spawn CGROUP -- COMMAND [ARG...]";
 /// int flags, so libc's c_int constant for it overflows.
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
-/// clone3(2)'s argument, version 2 (88 bytes): the `cgroup` field came
-/// with CLONE_INTO_CGROUP.
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
-}
-
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let mut args = args.into_iter();
     let cgroup = args.next().filter(|a| a != "--");
@@ -77,23 +60,17 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     })?;
     // ANCHOR: spawn
     let mut pidfd: libc::c_int = -1;
-    let mut clone_args = CloneArgs {
+    let clone_args = CloneArgs {
         flags: libc::CLONE_PIDFD as u64 | CLONE_INTO_CGROUP,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         exit_signal: libc::SIGCHLD as u64,
         cgroup: dir.as_raw_fd() as u64,
         ..Default::default()
     };
-    // SAFETY: clone3(2) reads `clone_args` (its size is given) and writes
-    // `pidfd`; both live across the call. We are single-threaded, so the
-    // child may run any code until it execs.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &mut clone_args as *mut CloneArgs,
-            size_of::<CloneArgs>(),
-        )
-    };
+    // SAFETY: clone3(2) writes `pidfd` and reads the cgroup's fd, which
+    // both live across the call. We are single-threaded, and the child
+    // only execs or calls _exit(2).
+    let pid = unsafe { clone3(&clone_args) }.map_err(spawn_failure)?;
     if pid == 0 {
         // The child, in CGROUP from its first instruction on.
         let errno = nix::unistd::execvp(&command[0], &command).unwrap_err();
@@ -103,9 +80,6 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         // SAFETY: _exit(2) ends the child without running the parent's
         // exit handlers or flushing its buffers twice.
         unsafe { libc::_exit(status) };
-    }
-    if pid < 0 {
-        return Err(spawn_failure(Errno::last()));
     }
     // SAFETY: clone3 returned a new pidfd in `pidfd`; nobody else owns it.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
