@@ -2,8 +2,9 @@
 //! `ch07-inspect unshare time`: the offsets in
 //! `/proc/PID/timens_offsets` can be written only until the first
 //! process is in the namespace (`EACCES` after), only with
-//! `CAP_SYS_TIME` (`EPERM`), only within range (`ERANGE`), and
-//! `CLOCK_REALTIME` is not shifted at all.
+//! `CAP_SYS_TIME` (`EPERM`), only within range (`ERANGE`), only for
+//! `monotonic` and `boottime` with nanoseconds below a second
+//! (`EINVAL`), and `CLOCK_REALTIME` is not shifted at all.
 
 mod common;
 
@@ -142,4 +143,40 @@ fn clock_realtime_is_not_shifted() {
     // The boottime clock (/proc/uptime), by contrast, is ten years on.
     let uptime: f64 = lines.next().unwrap().parse().unwrap();
     assert!(uptime >= 315360000.0, "{text}");
+}
+
+/// A line of `timens_offsets` must name `monotonic` or `boottime` and
+/// keep its nanoseconds below one second: anything else is `EINVAL`.
+/// No tool writes such a line, so a short Python program does, in a
+/// child that unshared a time namespace and has not yet started one.
+#[test]
+fn a_bad_clock_or_nanoseconds_field_is_einval() {
+    if !have_root("a_bad_clock_or_nanoseconds_field_is_einval") {
+        return;
+    }
+    let program = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x80) != 0:
+    raise SystemExit("unshare: " + os.strerror(ctypes.get_errno()))
+for line in ["monotonic 0 1000000000", "realtime 1 0", "monotonic 1 999999999"]:
+    try:
+        with open("/proc/self/timens_offsets", "w") as offsets:
+            offsets.write(line + "\n")
+        print(line, "accepted")
+    except OSError as error:
+        print(line, os.strerror(error.errno))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", program])
+        .output()
+        .expect("cannot run python3");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "monotonic 0 1000000000 Invalid argument\n\
+         realtime 1 0 Invalid argument\n\
+         monotonic 1 999999999 accepted\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
