@@ -7,26 +7,16 @@
 //! its own (util-linux `unshare`), so that the queues, files and limits
 //! it makes go with that namespace, whether the test passes or fails.
 
-use nslab_testkit::{TIMEOUT, bin, have_root, stderr, stdout};
+use nslab_testkit::have_root;
 
-/// Runs `script` with `sh` in a stand-in host, `$CH02` naming the
+/// Runs `script` in this file's stand-in host, `$CHAPTER` naming the
 /// chapter; returns its stdout, after checking that it succeeded.
 fn in_a_stand_in(script: &str) -> String {
-    let out = nslab_testkit::assert_cmd::Command::new("unshare")
-        .args(["--ipc", "--mount", "--propagation", "private", "sh", "-c"])
-        .arg(format!("set -e\n{script}"))
-        .env("CH02", bin("ch02-ipc"))
-        .timeout(TIMEOUT)
-        .output()
-        .expect("cannot run unshare");
-    assert!(
-        out.status.success(),
-        "the stand-in failed ({:?}): {}{}",
-        out.status,
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
+    nslab_testkit::in_a_stand_in(
+        &["--ipc", "--mount", "--propagation", "private"],
+        "ch02-ipc",
+        script,
+    )
 }
 
 #[test]
@@ -41,10 +31,10 @@ fn posix_queues_are_per_namespace_each_with_its_own_mqueue_fs() {
         : >/mnt/jobs
         # The stand-in's mount still shows the stand-in's queues inside:
         # an mqueue mount belongs to the namespace that mounted it.
-        echo "old mount: $("$CH02" -- ls /mnt)"
+        echo "old mount: $("$CHAPTER" -- ls /mnt)"
         # A new mount inside shows the new namespace's: none, then the
         # one made there, which the stand-in never sees.
-        echo "new mount: $("$CH02" -- unshare --mount sh -c \
+        echo "new mount: $("$CHAPTER" -- unshare --mount sh -c \
             'mount -t mqueue none /mnt && ls -A /mnt | wc -l &&
              : >/mnt/inner && ls /mnt' | tr '\n' ' ')"
         echo "stand-in: $(ls /mnt | tr '\n' ' ')"
@@ -65,10 +55,10 @@ fn dev_shm_is_not_governed_by_the_ipc_namespace() {
         r#"
         mount -t tmpfs none /dev/shm
         : >/dev/shm/frames
-        "$CH02" -- sh -c 'ls /dev/shm; : >/dev/shm/from-inside'
+        "$CHAPTER" -- sh -c 'ls /dev/shm; : >/dev/shm/from-inside'
         # A System V segment, for contrast: not seen inside.
         ipcmk -M 4096 >/dev/null
-        echo "segments inside: $("$CH02" -- sh -c 'ipcs -m | grep -c "^0x"' || :)"
+        echo "segments inside: $("$CHAPTER" -- sh -c 'ipcs -m | grep -c "^0x"' || :)"
         ls /dev/shm
         "#,
     );
@@ -86,7 +76,7 @@ fn ipc_limits_are_per_namespace_and_start_from_the_defaults() {
     let out = in_a_stand_in(
         r#"
         sysctl -q -w kernel.msgmnb=32768 fs.mqueue.msg_max=20
-        "$CH02" -- sh -c 'sysctl -n kernel.msgmnb fs.mqueue.msg_max;
+        "$CHAPTER" -- sh -c 'sysctl -n kernel.msgmnb fs.mqueue.msg_max;
             sysctl -q -w kernel.msgmnb=1000 fs.mqueue.msg_max=5;
             sysctl -n kernel.msgmnb fs.mqueue.msg_max'
         sysctl -n kernel.msgmnb fs.mqueue.msg_max

@@ -8,26 +8,12 @@
 //! (util-linux `unshare --net`), so that its socket and settings go with
 //! it, whether the test passes or fails.
 
-use nslab_testkit::{TIMEOUT, bin, have_root, stderr, stdout};
+use nslab_testkit::have_root;
 
-/// Runs `script` with `sh` in a stand-in host, `$CH06` naming the
+/// Runs `script` in this file's stand-in host, `$CHAPTER` naming the
 /// chapter; returns its stdout, after checking that it succeeded.
 fn in_a_stand_in(script: &str) -> String {
-    let out = nslab_testkit::assert_cmd::Command::new("unshare")
-        .args(["--net", "sh", "-c"])
-        .arg(format!("set -e\n{script}"))
-        .env("CH06", bin("ch06-net"))
-        .timeout(TIMEOUT)
-        .output()
-        .expect("cannot run unshare");
-    assert!(
-        out.status.success(),
-        "the stand-in failed ({:?}): {}{}",
-        out.status,
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
+    nslab_testkit::in_a_stand_in(&["--net"], "ch06-net", script)
 }
 
 #[test]
@@ -47,8 +33,8 @@ os.fork() or s.accept()'
         connect='import socket, os
 e = socket.socket(socket.AF_UNIX).connect_ex("\0nslab-test-abstract")
 print(os.strerror(e) if e else "connected")'
-        echo "listed inside: $("$CH06" -- sh -c 'ss -xl | grep -c @nslab-test-abstract' || :)"
-        echo "inside: $("$CH06" -- python3 -c "$connect")"
+        echo "listed inside: $("$CHAPTER" -- sh -c 'ss -xl | grep -c @nslab-test-abstract' || :)"
+        echo "inside: $("$CHAPTER" -- python3 -c "$connect")"
         echo "outside: $(python3 -c "$connect")"
         "#,
     );
@@ -67,7 +53,7 @@ fn proc_sys_net_is_per_namespace_and_starts_from_the_defaults() {
     let out = in_a_stand_in(
         r#"
         sysctl -q -w net.ipv4.ip_default_ttl=99
-        "$CH06" -- sh -c 'cat /proc/sys/net/ipv4/ip_default_ttl
+        "$CHAPTER" -- sh -c 'cat /proc/sys/net/ipv4/ip_default_ttl
             sysctl -q -w net.ipv4.ip_default_ttl=42
             cat /proc/sys/net/ipv4/ip_default_ttl'
         cat /proc/sys/net/ipv4/ip_default_ttl

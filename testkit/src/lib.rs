@@ -435,6 +435,34 @@ pub fn unique_number() -> String {
     format!("0.9{}{:04}", std::process::id(), next_count())
 }
 
+/// Runs `script` (after `set -e`) with `sh` in a stand-in host: the
+/// namespaces util-linux `unshare` makes with `namespaces` (such as
+/// `["--net"]`), so that what the script makes goes with them whether
+/// the test passes or fails. `$CHAPTER` names the chapter's binary.
+/// Returns its stdout, after checking that it succeeded.
+pub fn in_a_stand_in(
+    namespaces: &[&str],
+    chapter: &str,
+    script: &str,
+) -> String {
+    let out = assert_cmd::Command::new("unshare")
+        .args(namespaces)
+        .args(["sh", "-c"])
+        .arg(format!("set -e\n{script}"))
+        .env("CHAPTER", bin(chapter))
+        .timeout(TIMEOUT)
+        .output()
+        .expect("cannot run unshare");
+    assert!(
+        out.status.success(),
+        "the stand-in failed ({:?}): {}{}",
+        out.status,
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
 /// Runs a host command to completion and returns its output; panics
 /// with its stderr when it fails.
 pub fn host(program: &str, args: &[&str]) -> Output {
