@@ -226,11 +226,18 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
-        // Only files: a failed test may have left a mount, which we
-        // must not delete through.
+        // Only files and empty directories: a failed test may have left
+        // a mount, which we must not delete through (remove_dir refuses
+        // a mount point, EBUSY, and a directory with anything in it).
         if let Ok(entries) = std::fs::read_dir(&self.0) {
             for entry in entries.flatten() {
-                let _ = std::fs::remove_file(entry.path());
+                let path = entry.path();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                let _ = if is_dir {
+                    std::fs::remove_dir(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
             }
         }
         let _ = std::fs::remove_dir(&self.0);
