@@ -329,15 +329,19 @@ fn stat(pid: u32) -> Option<(char, u32, u64)> {
 /// The one `sleep` whose command line holds `marker`, once it runs
 /// (the tool's and the shell's command lines hold the marker too).
 fn the_sleep_with(marker: &str) -> u32 {
-    let is_sleep = |pid: &u32| {
-        std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .is_ok_and(|comm| comm == "sleep\n")
+    // One read of the command line decides: comm and cmdline read apart
+    // can straddle an exec, and the shell that forks the sleep holds the
+    // marker in its own command line until it execs.
+    let wanted = format!("sleep\0100\0{marker}\0");
+    let is_the_sleep = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|cmdline| cmdline == wanted.as_bytes())
     };
     let mut found = Vec::new();
     until(&format!("a sleep with {marker}"), || {
         found = processes_with(marker)
             .into_iter()
-            .filter(is_sleep)
+            .filter(is_the_sleep)
             .collect();
         !found.is_empty()
     });
