@@ -205,8 +205,10 @@ fn a_pid1_that_handles_sigint_is_not_killed_when_asked_twice() {
     if !have_root("a_pid1_that_handles_sigint_is_not_killed_when_asked_twice") {
         return;
     }
-    let script = "import signal, sys, time\n\
-        signal.signal(signal.SIGINT, lambda *_: print('got', flush=True))\n\
+    // os.write, not print, in the handler: the next signal may come
+    // while print still runs, and print cannot be entered again.
+    let script = "import os, signal, sys, time\n\
+        signal.signal(signal.SIGINT, lambda *_: os.write(1, b'got\\n'))\n\
         signal.signal(signal.SIGUSR1, lambda *_: sys.exit(3))\n\
         print('ready', flush=True)\n\
         while True:\n\

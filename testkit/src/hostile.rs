@@ -488,10 +488,13 @@ pub fn every_signal_reaches(tool: &str, before: &[&str]) {
         libc::SIGUSR1,
     ];
     // Not signal.pause(): a signal that comes between two calls would
-    // only run its handler at the next one. A sleep is cut short.
+    // only run its handler at the next one. A sleep is cut short. The
+    // handler writes with os.write, not print: the next signal may come
+    // as soon as the line is out, while print is still running, and
+    // print refuses to be entered again from a handler.
     let script = "import os, signal, sys, time\n\
         def got(number, _):\n\
-        \x20   print('got', number, flush=True)\n\
+        \x20   os.write(1, b'got %d\\n' % number)\n\
         for number in sys.argv[1:]:\n\
         \x20   signal.signal(int(number), got)\n\
         signal.signal(signal.SIGUSR2, lambda *_: os._exit(5))\n\
