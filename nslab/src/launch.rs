@@ -272,8 +272,8 @@ impl Launch {
     // ANCHOR_END: go
 
     // ANCHOR: parent
-    /// The parent's side, once `clone` has made `child`: pass signals on,
-    /// say "go", wait for the command, end what it left behind, and
+    /// The parent's side, once `clone` has made `child`: say "go", pass
+    /// signals on, wait for the command, end what it left behind, and
     /// return its exit status.
     pub fn run(self, child: Pid) -> Result<u8, Failure> {
         if !self.options.id_maps.is_empty() {
@@ -289,8 +289,6 @@ impl Launch {
                 return Err(failure);
             }
         }
-        signals::forward_to(self.tool, child, self.command_is_pid1());
-        self.inherited.restore_mask();
         let own_pids = !self.namespaces.contains(CloneFlags::CLONE_NEWPID);
         if own_pids && reap::proc_dir().is_none() {
             // No PID namespace ends them for us, and we cannot find them.
@@ -302,9 +300,15 @@ impl Launch {
             );
         }
         self.welcome(child);
+        signals::watch(self.tool, child, self.command_is_pid1());
         // The child is set up: let it exec. `go_write` stays open until
         // we exit, so that the child can tell when we are gone.
         let _ = write(&self.go_write, b"!");
+        // Only now the handlers, while the child goes on to exec: a
+        // signal sent to us meanwhile is still blocked, so it waits and
+        // reaches the handler when we unblock.
+        signals::forward();
+        self.inherited.restore_mask();
         let status = reap::wait_for(child);
         reap::end_leftovers();
         if let (Some(saved), Ok(128..)) = (&self.terminal, &status) {

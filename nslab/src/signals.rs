@@ -310,7 +310,7 @@ fn handle(signal: libc::c_int, info: Option<&libc::siginfo_t>) {
     } else {
         note(&[DROPPED_NOTE[0], name(signal), DROPPED_NOTE[1]]);
         // SAFETY: alarm(2) is async-signal-safe; SIGALRM is caught (see
-        // `forward_to`).
+        // `forward`).
         unsafe { libc::alarm(GRACE_SECONDS) };
     }
 }
@@ -387,10 +387,10 @@ fn mask_after(text: &[u8], field: &[u8]) -> Option<u64> {
 }
 
 // ANCHOR: install
-/// While we wait, a signal sent to us reaches the command, and Ctrl-C
-/// does not kill the tool and orphan the command (as in system(3)).
-/// Signals the tool inherited as ignored stay ignored.
-pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
+/// Names `child` to the handlers: its PID, a pidfd and, for a PID 1, its
+/// `/proc` directory. Call it before the child may run, while every
+/// signal is still blocked.
+pub fn watch(tool: &'static str, child: Pid, command_is_pid1: bool) {
     let _ = TOOL.set(tool);
     CHILD_PID.store(child.as_raw(), Ordering::Relaxed);
     // SAFETY: pidfd_open(2) (Linux 5.3) returns a new descriptor or -1.
@@ -408,6 +408,13 @@ pub fn forward_to(tool: &'static str, child: Pid, command_is_pid1: bool) {
             unsafe { libc::openat(proc.as_raw_fd(), path.as_ptr(), flags) };
         CHILD_PROC.store(dir, Ordering::Relaxed);
     }
+}
+
+/// While we wait, a signal sent to us reaches the command that [`watch`]
+/// named, and Ctrl-C does not kill the tool and orphan the command (as
+/// in system(3)). Signals the tool inherited as ignored stay ignored.
+pub fn forward() {
+    let command_is_pid1 = COMMAND_IS_PID1.load(Ordering::Relaxed);
     for signal in (1..=libc::SIGRTMAX()).filter(|&s| passed_on(s)) {
         // SAFETY: sigaction is plain data; all zeroes is a valid value.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
