@@ -151,6 +151,9 @@ impl Launch {
         options: Options,
     ) -> Result<Launch, Failure> {
         let command = to_c_strings(&options.command)?;
+        if namespaces.contains(CloneFlags::CLONE_NEWPID) {
+            signals::set_grace()?;
+        }
         // Anything still buffered would be written twice: by us and the
         // child.
         let _ = std::io::stdout().flush();

@@ -20,7 +20,9 @@
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering,
+};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
@@ -184,23 +186,62 @@ static INHERITED_IGNORED: AtomicU64 = AtomicU64::new(0);
 static GRACE_STARTED: AtomicBool = AtomicBool::new(false);
 
 /// How long a PID 1 that dropped a request to stop may run on before
-/// SIGKILL, as `docker stop` gives a container by default.
-pub const GRACE_SECONDS: libc::c_uint = 10;
+/// SIGKILL, unless `NSLAB_STOP_GRACE` says otherwise: as long as
+/// `docker stop` gives a container by default.
+pub const GRACE_SECONDS: u32 = 10;
+
+/// The environment variable that sets another grace period, in seconds
+/// (as `docker run --stop-timeout` does for a container).
+pub const GRACE_VARIABLE: &str = "NSLAB_STOP_GRACE";
+
+/// The longest grace period `NSLAB_STOP_GRACE` may ask for: an hour.
+const GRACE_MAX: u32 = 3600;
+
+/// The grace period this run uses, in seconds (see [`set_grace`]).
+static GRACE: AtomicU32 = AtomicU32::new(GRACE_SECONDS);
+
+/// Reads `NSLAB_STOP_GRACE` and makes it the grace period; without it,
+/// the period stays [`GRACE_SECONDS`]. A value that is not a whole
+/// number of seconds from 1 to 3600 is refused with a hint. Call it
+/// before `clone`.
+pub fn set_grace() -> Result<(), crate::Failure> {
+    let Some(value) = std::env::var_os(GRACE_VARIABLE) else {
+        return Ok(());
+    };
+    let seconds = value.to_str().and_then(|v| v.parse::<u32>().ok());
+    match seconds {
+        Some(seconds @ 1..=GRACE_MAX) => {
+            GRACE.store(seconds, Ordering::Relaxed);
+            Ok(())
+        }
+        _ => Err(crate::Failure::new(format!(
+            "{GRACE_VARIABLE} must be a whole number of seconds from 1 to \
+             {GRACE_MAX}, not '{}'",
+            value.to_string_lossy()
+        ))
+        .hint(format!(
+            "unset it for the default of {GRACE_SECONDS} s, or set it to \
+             2 for two seconds"
+        ))),
+    }
+}
 
 /// The tool's name, for the notes the handler prints.
 static TOOL: OnceLock<&'static str> = OnceLock::new();
 
 /// The notes the handler prints after the tool's name.
-static DROPPED_NOTE: [&[u8]; 2] = [
+static DROPPED_NOTE: [&[u8]; 3] = [
     b": PID 1 has no handler for ",
-    b", so the kernel dropped it: SIGKILL in 10 s, or at once if asked \
-      again\n",
+    b", so the kernel dropped it: SIGKILL in ",
+    b" s, or at once if asked again\n",
 ];
 static INSIST_NOTE: &[u8] = b": asked twice: PID 1 ignores signals it \
                                has no handler for, so sending SIGKILL\n";
-static GRACE_NOTE: &[u8] = b": PID 1 is still running 10 s after a request \
-                              to stop that it has no handler for, so \
-                              sending SIGKILL\n";
+static GRACE_NOTE: [&[u8]; 2] = [
+    b": PID 1 is still running ",
+    b" s after a request to stop that it has no handler for, so sending \
+      SIGKILL\n",
+];
 static HANGUP_NOTE: &[u8] = b": hang-up: PID 1 has no handler for SIGHUP \
                                and no one is left to ask twice, so \
                                sending SIGKILL\n";
@@ -280,7 +321,9 @@ fn handle(signal: libc::c_int, info: Option<&libc::siginfo_t>) {
     if signal == libc::SIGALRM && code == libc::SI_KERNEL {
         // Our own alarm (see below): a sent SIGALRM has SI_USER.
         if GRACE_STARTED.load(Ordering::Relaxed) {
-            note(&[GRACE_NOTE]);
+            let mut digits = [0u8; 10];
+            let grace = decimal(GRACE.load(Ordering::Relaxed), &mut digits);
+            note(&[GRACE_NOTE[0], grace, GRACE_NOTE[1]]);
             send(libc::SIGKILL);
         }
         return;
@@ -308,13 +351,31 @@ fn handle(signal: libc::c_int, info: Option<&libc::siginfo_t>) {
         note(&[INSIST_NOTE]);
         send(libc::SIGKILL);
     } else {
-        note(&[DROPPED_NOTE[0], name(signal), DROPPED_NOTE[1]]);
+        let seconds = GRACE.load(Ordering::Relaxed);
+        let mut digits = [0u8; 10];
+        let grace = decimal(seconds, &mut digits);
+        let dropped = DROPPED_NOTE;
+        note(&[dropped[0], name(signal), dropped[1], grace, dropped[2]]);
         // SAFETY: alarm(2) is async-signal-safe; SIGALRM is caught (see
         // `forward`).
-        unsafe { libc::alarm(GRACE_SECONDS) };
+        unsafe { libc::alarm(seconds) };
     }
 }
 // ANCHOR_END: handler
+
+/// `n` in decimal, written into the end of `digits`: the handler may
+/// not allocate, so no `format!`.
+fn decimal(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}
 
 /// The bit of `signal` in a 64-bit signal set, as `/proc/PID/status`
 /// shows them.
@@ -485,6 +546,15 @@ mod tests {
         for signal in [libc::SIGCHLD, libc::SIGKILL, libc::SIGSEGV, 32, 33] {
             assert!(!passed_on(signal), "{signal}");
         }
+    }
+
+    #[test]
+    fn numbers_are_written_without_allocating() {
+        let mut digits = [0u8; 10];
+        assert_eq!(decimal(0, &mut digits), b"0");
+        assert_eq!(decimal(10, &mut digits), b"10");
+        assert_eq!(decimal(3600, &mut digits), b"3600");
+        assert_eq!(decimal(u32::MAX, &mut digits), b"4294967295");
     }
 
     #[test]
