@@ -111,3 +111,86 @@ fn the_view_changes_not_the_membership() {
     assert_eq!(format!("outside {}", lines[3]), lines[5], "{text}");
     assert_eq!(lines[4], "1", "the command is a member: {text}");
 }
+
+/// Forks until the kernel refuses, then prints the pids line of
+/// `/proc/self/cgroup`, and `CURRENT FORKED ERROR`: how many processes
+/// the cgroup `argv[1]` held before, how many forks worked, and the
+/// errno of the one that failed.
+const FORK_UNTIL_REFUSED: &str = r#"
+import errno, os, sys
+cgroup = sys.argv[1]
+view = [line for line in open('/proc/self/cgroup').read().splitlines()
+        if ':pids:' in line or line.startswith('0::')]
+current = int(open(cgroup + '/pids.current').read())
+r, w = os.pipe()
+forked, error = 0, 'none'
+try:
+    while forked < 64:
+        if os.fork() == 0:
+            os.close(w)
+            os.read(r, 1)
+            os._exit(0)
+        forked += 1
+except BlockingIOError as e:
+    error = errno.errorcode[e.errno]
+os.close(w)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+print(view[0])
+print(current, forked, error)
+"#;
+
+/// The limits of a cgroup stay in force inside a cgroup namespace: it
+/// changes the path a process is shown, not the cgroup it is in. In a
+/// cgroup of its own with `pids.max` 16 (the v1 pids hierarchy, or v2
+/// where the root hands the pids controller down), a command inside
+/// `unshare cgroup` sees its cgroup as `/`, and its forks fail with
+/// EAGAIN once the cgroup holds 16 processes.
+#[test]
+fn limits_stay_in_force_inside_the_namespace() {
+    if !have_root("limits_stay_in_force_inside_the_namespace") {
+        return;
+    }
+    let script = r#"
+        if mount -t cgroup -o pids none /mnt 2>/dev/null; then :
+        elif mount -t cgroup2 none /mnt &&
+            grep -qw pids /mnt/cgroup.subtree_control; then :
+        else echo "no pids controller"; exit 0; fi
+        cg=/mnt/nslab-limit-$$
+        mkdir "$cg" || exit 1
+        trap 'echo $$ >/mnt/cgroup.procs; rmdir "$cg"' EXIT
+        echo 16 >"$cg/pids.max"
+        echo $$ >"$cg/cgroup.procs"
+        "$0" unshare cgroup -- python3 -c "$1" "$cg" 2>/dev/null
+    "#;
+    let out = nslab_testkit::assert_cmd::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(bin("ch07-inspect"))
+        .arg(FORK_UNTIL_REFUSED)
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let text = stdout(out.get_output());
+    if text == "no pids controller\n" {
+        eprintln!(
+            "limits_stay_in_force_inside_the_namespace: no pids controller \
+             here (neither cgroup v1's nor v2's at the root): not checked"
+        );
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with(":/"), "the view changed: {text}");
+    let fields: Vec<&str> = lines[1].split(' ').collect();
+    let [current, forked, error] = fields[..] else {
+        panic!("{text}");
+    };
+    let (current, forked): (u32, u32) =
+        (current.parse().unwrap(), forked.parse().unwrap());
+    // The stand-in's shell, the tool and the command at least.
+    assert!(current >= 3, "{text}");
+    assert_eq!((current + forked, error), (16, "EAGAIN"), "{text}");
+}
