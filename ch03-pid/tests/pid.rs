@@ -178,31 +178,70 @@ fn a_second_ctrl_c_kills_pid1() {
     asked_twice(libc::SIGINT, "SIGINT");
 }
 
-/// A supervisor sends one SIGTERM and waits (`timeout`, `docker stop`):
-/// PID 1 without a handler drops it, and the tool sends SIGKILL once the
-/// grace period is over; `NSLAB_STOP_GRACE=1` makes it one second (the
-/// default of 10 s is in the notes of `asked_twice`).
+/// What `timeout --foreground --preserve-status 1 ch03-pid -- sleep 600`
+/// prints and returns, with `NSLAB_STOP_GRACE=1`. Plain `timeout` also
+/// sends the SIGTERM to its process group, below.
+fn under_timeout(foreground: bool) -> (Option<i32>, String) {
+    let mut args = vec!["--preserve-status", "1"];
+    if foreground {
+        args.insert(0, "--foreground");
+    }
+    let out = nslab_testkit::assert_cmd::Command::new("timeout")
+        .args(args)
+        .arg(bin("ch03-pid"))
+        .args(["--", "sleep", "600"])
+        .env("NSLAB_STOP_GRACE", "1")
+        .timeout(nslab_testkit::TIMEOUT)
+        .output()
+        .unwrap();
+    (out.status.code(), nslab_testkit::stderr(&out))
+}
+
+/// The note of the first request to stop that PID 1 drops.
+const DROPPED: &str = "ch03-pid: PID 1 has no handler for SIGTERM, so the \
+    kernel dropped it: SIGKILL in 1 s, or at once if asked again\n";
+
+/// A supervisor sends one SIGTERM and waits (`timeout --foreground`,
+/// `docker stop`): PID 1 without a handler drops it, and the tool sends
+/// SIGKILL once the grace period is over; `NSLAB_STOP_GRACE=1` makes it
+/// one second (the default of 10 s is in the notes of `asked_twice`).
 #[test]
 fn one_sigterm_from_timeout_ends_pid1_after_the_grace_period() {
     if !have_root("one_sigterm_from_timeout_ends_pid1_after_the_grace_period") {
         return;
     }
-    let out = nslab_testkit::assert_cmd::Command::new("timeout")
-        .args(["--preserve-status", "1"])
-        .arg(bin("ch03-pid"))
-        .args(["--", "python3", "-c", "import time; time.sleep(600)"])
-        .env("NSLAB_STOP_GRACE", "1")
-        .timeout(nslab_testkit::TIMEOUT)
-        .output()
-        .unwrap();
-    let err = nslab_testkit::stderr(&out);
-    assert_eq!(out.status.code(), Some(128 + libc::SIGKILL), "{err}");
+    let (code, err) = under_timeout(true);
+    assert_eq!(code, Some(128 + libc::SIGKILL), "{err}");
     assert_eq!(
         err,
-        "ch03-pid: PID 1 has no handler for SIGTERM, so the kernel dropped \
-         it: SIGKILL in 1 s, or at once if asked again\n\
-         ch03-pid: PID 1 is still running 1 s after a request to stop that \
-         it has no handler for, so sending SIGKILL\n"
+        format!(
+            "{DROPPED}ch03-pid: PID 1 is still running 1 s after a request \
+             to stop that it has no handler for, so sending SIGKILL\n"
+        )
+    );
+}
+
+/// Plain `timeout` sends its SIGTERM to the tool, then again to its own
+/// process group, the tool included: one request, or two when the tool
+/// handles the first before the second comes. Either way PID 1 ends by
+/// the tool's SIGKILL, after the grace period or at once.
+#[test]
+fn plain_timeout_ends_pid1_too() {
+    if !have_root("plain_timeout_ends_pid1_too") {
+        return;
+    }
+    let (code, err) = under_timeout(false);
+    assert_eq!(code, Some(128 + libc::SIGKILL), "{err}");
+    let second = err.strip_prefix(DROPPED).unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        [
+            "ch03-pid: PID 1 is still running 1 s after a request to stop \
+             that it has no handler for, so sending SIGKILL\n",
+            "ch03-pid: asked twice: PID 1 ignores signals it has no handler \
+             for, so sending SIGKILL\n",
+        ]
+        .contains(&second),
+        "{err}"
     );
 }
 
