@@ -170,10 +170,17 @@ fn list_agrees_with_lsns_and_finds_a_running_chapter() {
         }
     };
     // Nothing invented: every namespace we list was seen by lsns, unless
-    // its processes came or went during the runs.
+    // its processes came or went during the runs. "Still there" is the
+    // PID still in that namespace: a PID that ended may be reused at
+    // once (pid_max can be as low as 32768).
     for (key, (_, lowest)) in &ours {
-        let alive = std::path::Path::new(&format!("/proc/{lowest}")).exists();
-        if alive && lowest != "-" {
+        let still_there = lowest != "-"
+            && std::fs::metadata(format!("/proc/{lowest}/ns/{}", key.1))
+                .is_ok_and(|ns| {
+                    use std::os::unix::fs::MetadataExt;
+                    ns.ino() == key.0
+                });
+        if still_there {
             assert!(
                 before.contains_key(key) || after.contains_key(key),
                 "{key:?} (PID {lowest}) unknown to lsns"
