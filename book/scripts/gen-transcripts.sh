@@ -778,8 +778,9 @@ session_ch07_one_way() {
     second_terminal inspector
     type_line "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch04-mount)\"); echo \$PID"
     # The subshell exits at once: its orphan goes to that namespace's
-    # PID 1, not to the tool (a subreaper, but outside).
-    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); ps -o pid,ppid,args'"
+    # PID 1, not to the tool (a subreaper, but outside). ps waits until
+    # the orphan is sleep: until it has exec'd, it is a copy of sh.
+    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); until pgrep -x sleep >/dev/null; do :; done; ps -o pid,ppid,args'"
     win=nslab:main
     type_line 'exit'
     keep_screen ch07-one-way
