@@ -201,6 +201,10 @@ fn under_timeout(foreground: bool) -> (Option<i32>, String) {
 const DROPPED: &str = "ch03-pid: PID 1 has no handler for SIGTERM, so the \
     kernel dropped it: SIGKILL in 1 s, or at once if asked again\n";
 
+/// The note when the grace period is over.
+const GRACE_OVER: &str = "ch03-pid: PID 1 is still running 1 s after a \
+    request to stop that it has no handler for, so sending SIGKILL\n";
+
 /// A supervisor sends one SIGTERM and waits (`timeout --foreground`,
 /// `docker stop`): PID 1 without a handler drops it, and the tool sends
 /// SIGKILL once the grace period is over; `NSLAB_STOP_GRACE=1` makes it
@@ -212,13 +216,7 @@ fn one_sigterm_from_timeout_ends_pid1_after_the_grace_period() {
     }
     let (code, err) = under_timeout(true);
     assert_eq!(code, Some(128 + libc::SIGKILL), "{err}");
-    assert_eq!(
-        err,
-        format!(
-            "{DROPPED}ch03-pid: PID 1 is still running 1 s after a request \
-             to stop that it has no handler for, so sending SIGKILL\n"
-        )
-    );
+    assert_eq!(err, format!("{DROPPED}{GRACE_OVER}"));
 }
 
 /// Plain `timeout` sends its SIGTERM to the tool, then again to its own
@@ -235,8 +233,7 @@ fn plain_timeout_ends_pid1_too() {
     let second = err.strip_prefix(DROPPED).unwrap_or_else(|| panic!("{err}"));
     assert!(
         [
-            "ch03-pid: PID 1 is still running 1 s after a request to stop \
-             that it has no handler for, so sending SIGKILL\n",
+            GRACE_OVER,
             "ch03-pid: asked twice: PID 1 ignores signals it has no handler \
              for, so sending SIGKILL\n",
         ]
