@@ -178,23 +178,64 @@ fn a_second_ctrl_c_kills_pid1() {
     asked_twice(libc::SIGINT, "SIGINT");
 }
 
-/// What `timeout --foreground --preserve-status 1 ch03-pid -- sleep 600`
-/// prints and returns, with `NSLAB_STOP_GRACE=1`. Plain `timeout` also
-/// sends the SIGTERM to its process group, below.
+/// What `timeout [--foreground] --preserve-status 600 ch03-pid -- sleep 600`
+/// prints and returns when its time is up, with `NSLAB_STOP_GRACE=1`.
+/// Its time is up when we say so, not after a guess at how long the
+/// tool takes to start: SIGALRM is `timeout`'s own timer, and it acts on
+/// one from outside as on its own. We send it once the command runs,
+/// that is once the tool passes signals on. Plain `timeout` also sends
+/// the SIGTERM to its process group, below.
 fn under_timeout(foreground: bool) -> (Option<i32>, String) {
-    let mut args = vec!["--preserve-status", "1"];
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut args = vec!["--preserve-status", "600"];
     if foreground {
         args.insert(0, "--foreground");
     }
-    let out = nslab_testkit::assert_cmd::Command::new("timeout")
+    let mut timeout = Command::new("timeout")
         .args(args)
         .arg(bin("ch03-pid"))
-        .args(["--", "sleep", "600"])
+        .args(["--", "sh", "-c", "echo ready; exec sleep 600"])
         .env("NSLAB_STOP_GRACE", "1")
-        .timeout(nslab_testkit::TIMEOUT)
-        .output()
+        // A group of its own, so that a hang ends with all of it.
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run timeout");
+    let group = timeout.id() as i32;
+    let mut line = String::new();
+    BufReader::new(timeout.stdout.take().unwrap())
+        .read_line(&mut line)
         .unwrap();
-    (out.status.code(), nslab_testkit::stderr(&out))
+    assert_eq!(line, "ready\n", "the command did not start");
+    // SAFETY: kill(2) on the PID of a child we have not reaped yet.
+    assert_eq!(unsafe { libc::kill(group, libc::SIGALRM) }, 0);
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = timeout.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > nslab_testkit::TIMEOUT {
+            // SAFETY: kill(2) on the process group made above.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+            let _ = timeout.wait();
+            panic!(
+                "timeout and ch03-pid still ran after {:?}",
+                start.elapsed()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut err = String::new();
+    timeout
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), err)
 }
 
 /// The note of the first request to stop that PID 1 drops.
