@@ -133,13 +133,20 @@ fn init_reaps_orphans() {
         return;
     }
     // The subshell exits at once, so its sleep is orphaned and handed to
-    // PID 1; after the sleep ends, PID 1 must reap it (no zombie, Z).
-    let script = "mount -t proc proc /proc; (sleep 0.2 &); sleep 1; \
+    // PID 1. Once killed, PID 1 must reap it: `kill -0` answers for a
+    // zombie too, so the loop ends only when it is reaped (or never, and
+    // the test fails by its time limit).
+    let script = "mount -t proc proc /proc; \
+                  orphan=$( (sleep 600 >/dev/null & echo $!) ); \
+                  ps -o ppid= -p $orphan; kill $orphan; \
+                  while kill -0 $orphan 2>/dev/null; do sleep 0.05; done; \
                   ps -e -o pid=,stat=,comm=";
     let out = chapter("ch04-mount", &["--init", "--", "sh", "-c", script])
         .assert()
         .success();
     let text = stdout(out.get_output());
+    let (parent, text) = text.split_once('\n').unwrap();
+    assert_eq!(parent.trim(), "1", "the orphan's parent is PID 1");
     let rows: Vec<Vec<&str>> = text
         .lines()
         .map(|l| l.split_whitespace().collect())
