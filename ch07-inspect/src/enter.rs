@@ -282,7 +282,6 @@ fn still_running(pidfd: &OwnedFd) -> bool {
     };
     sent == 0
 }
-// ANCHOR_END: enter
 
 /// Joins the one namespace that `path` refers to.
 fn enter_file(path: &str, preserve: bool) -> Result<(String, bool)> {
