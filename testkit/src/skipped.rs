@@ -40,10 +40,7 @@ fn report() {
 /// The start time of process `pid` (in clock ticks after boot), which
 /// tells it from a later process with the same PID.
 fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the name in field 2 may hold spaces, and ends at ')'.
-    let (_, after_name) = stat.rsplit_once(')')?;
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    Some(nslab::proc_self::Stat::of(pid)?.start_time)
 }
 
 /// The tally file of the run that `parent` started at `start`.
