@@ -899,6 +899,27 @@ session_ch07_children() {
     save ch07-children-inspector
 }
 
+session_ch07_time_children() {
+    # time_for_children: a program that unshared its time namespace
+    # without an execve, looked at from a second terminal.
+    start
+    type_line 'tty'
+    local first
+    first=$(terminal)
+    type_and_go "python3 -c 'import ctypes; assert ctypes.CDLL(None).unshare(0x80) == 0; input(\"unshared; Enter ends me \")'"
+    wait_until "tm capture-pane -p -t nslab:main | grep -q 'Enter ends me'"
+    second_terminal inspector
+    type_line "PID=\$(pgrep -n -t $first python3); echo \$PID"
+    type_line 'ch07-inspect ns $PID | grep time'
+    type_line 'ch07-inspect list time | grep -w -e NS -e $PID'
+    win=nslab:main
+    press_then_prompt Enter
+    keep_screen ch07-time-children
+    win=nslab:inspector
+    type_line 'ch07-inspect list time | grep -w $PID || echo "no longer listed"'
+    save ch07-time-children-inspector
+}
+
 session_ch07_mounts() {
     # A proc mount keeps its PID namespace; an mqueue mount does not
     # keep its IPC namespace. The limits, set to 1 in a throwaway user
@@ -1067,6 +1088,7 @@ run ch07-inspect ch07_fd
 run ch07-inspect ch07_parent
 run ch07-inspect ch07_siblings
 run ch07-inspect ch07_children
+run ch07-inspect ch07_time_children
 run ch07-inspect ch07_owned
 run ch07-inspect ch07_mounts
 run ch07-inspect ch07_cgroupns

@@ -240,6 +240,42 @@ fn pid_for_children_keeps_a_pid_namespace_without_processes() {
     before.assert_unchanged();
 }
 
+/// `unshare(CLONE_NEWTIME)` without an `execve` after it: the caller
+/// stays in its time namespace, and only its `time_for_children` link
+/// holds the new one, which `list` shows until the caller exits.
+#[test]
+fn time_for_children_keeps_a_time_namespace_without_processes() {
+    if !have_root("time_for_children_keeps_a_time_namespace_without_processes")
+    {
+        return;
+    }
+    let _host = host_lock();
+    let before = HostSnapshot::take();
+    // 0x80 is CLONE_NEWTIME.
+    let program = "import ctypes, sys; \
+                   assert ctypes.CDLL(None).unshare(0x80) == 0; \
+                   print('ready', flush=True); sys.stdin.read()";
+    let python = Background::start(Path::new("python3"), &["-c", program]);
+    let pid = python.pid().to_string();
+    let inode = ns_inode(&pid, "time_for_children");
+    assert_ne!(inode, ns_inode(&pid, "time"));
+    assert_eq!(ns_inode(&pid, "time"), ns_inode("self", "time"));
+    let text = inspect_ok(&["ns", &pid]);
+    let words = line_starting(&text, "time_for_children");
+    assert_eq!(words[1..], [inode.to_string().as_str(), "no"], "{text}");
+    // No process in it, and still there: time_for_children holds it.
+    let list = inspect_ok(&["list", "time"]);
+    let line = row(&list, inode).unwrap_or_else(|| panic!("{inode}:\n{list}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[1..5], ["time", "0", "-", "-"], "{line}");
+    let holder = format!("(time_for_children of PID {pid}: ");
+    assert!(line.contains(&holder) && line.contains("python3"), "{line}");
+    assert_eq!(python.stop(), Some(0));
+    let list = inspect_ok(&["list", "time"]);
+    assert!(!list.contains(&holder), "{list}");
+    before.assert_unchanged();
+}
+
 /// Runs `script` with sh as root of a new user namespace, in a private
 /// mount namespace of its own, and returns its stdout and stderr.
 fn in_a_user_namespace(script: &str) -> (String, String) {
