@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use book_check::repo_root;
+use nslab_testkit::staging::write_executable;
 use nslab_testkit::{have_root, unique};
 
 /// A directory removed when dropped; readable by every user, since the
@@ -225,13 +226,10 @@ fn a_rust_older_than_the_workspace_needs_fails() {
     }
     let scratch = Scratch::new();
     let rustc = scratch.0.join("rustc");
-    std::fs::write(
+    write_executable(
         &rustc,
         "#!/bin/sh\necho 'rustc 1.70.0 (90c541806 2023-05-31)'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&rustc, std::fs::Permissions::from_mode(0o755))
-        .unwrap();
+    );
     // A cargo too: under sudo, the real PATH has none.
     std::os::unix::fs::symlink(&rustc, scratch.0.join("cargo")).unwrap();
     // The fake first, then the real PATH (and the tools).
@@ -379,12 +377,7 @@ impl SudoUser {
             self.home.display()
         );
         for tool in ["rustc", "cargo"] {
-            std::fs::write(bin.join(tool), &script).unwrap();
-            std::fs::set_permissions(
-                bin.join(tool),
-                std::fs::Permissions::from_mode(0o755),
-            )
-            .unwrap();
+            write_executable(&bin.join(tool), &script);
         }
     }
 
@@ -506,19 +499,13 @@ fn older_kernels_warn_about_the_newer_interfaces() {
     let path = path_without(&scratch, &["uname"]);
     let uname = Path::new(&path).join("uname");
     let run = |release: &str| -> String {
-        std::fs::write(
+        write_executable(
             &uname,
             format!(
                 "#!/bin/sh\ncase \"$1\" in -r) echo {release} ;; \
                  *) echo Linux {release} x86_64 ;; esac\n"
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &uname,
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
+        );
         let (_, text) = preflight(&path, None);
         lines_starting(&text, "WARN Linux").join("\n")
     };

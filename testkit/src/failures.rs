@@ -79,15 +79,8 @@ fn true_with_a_missing_loader(dir: &std::path::Path) -> std::path::PathBuf {
         .expect("/bin/true names no known ELF interpreter");
     elf[at + 1..at + 4].copy_from_slice(b"nsl");
     let path = dir.join("true-missing-loader");
-    std::fs::write(&path, elf).unwrap();
-    set_mode(&path, 0o755);
+    crate::staging::write_executable(&path, elf);
     path
-}
-
-fn set_mode(path: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .unwrap();
 }
 
 /// A file that exists but whose interpreter does not is not "command
@@ -97,8 +90,10 @@ fn set_mode(path: &std::path::Path, mode: u32) {
 pub fn a_missing_interpreter_is_named(tool: &str, base: &str) {
     let dir = ScratchDir::new(base);
     let script = dir.path.join("script");
-    std::fs::write(&script, "#!/nslab/no-such-shell -e\necho hi\n").unwrap();
-    set_mode(&script, 0o755);
+    crate::staging::write_executable(
+        &script,
+        "#!/nslab/no-such-shell -e\necho hi\n",
+    );
     let elf = true_with_a_missing_loader(&dir.path);
     for (file, named) in [
         (script, "'/nslab/no-such-shell'".to_string()),

@@ -146,3 +146,24 @@ pub fn stage(from: &Path, to: &Path) {
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))
         .expect("cannot chmod the copy");
 }
+
+/// Writes `contents` to `path` as an executable file (mode 0755) through
+/// a child process, for the reason [`stage`] copies with cp(1): the file
+/// is never open for writing in this multithreaded process, so executing
+/// it cannot fail with ETXTBSY.
+pub fn write_executable(path: &Path, contents: impl AsRef<[u8]>) {
+    use std::io::Write;
+    let mut writer = std::process::Command::new("sh")
+        .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run sh");
+    let mut stdin = writer.stdin.take().expect("a piped stdin");
+    stdin
+        .write_all(contents.as_ref())
+        .expect("cannot write to sh");
+    drop(stdin);
+    let written = writer.wait().expect("cannot wait for sh");
+    assert!(written.success(), "cannot write {}", path.display());
+}
