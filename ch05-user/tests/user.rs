@@ -24,7 +24,13 @@ fn as_root_and_as_nobody(args: &[&str]) -> Vec<(u32, Output)> {
     let succeeded = |mut command: nslab_testkit::assert_cmd::Command,
                      outside: u32| {
         let out = command.output().expect("cannot run ch05-user");
-        let map = if args.contains(&"--map-root") {
+        let without_root = outside != 0
+            && stderr(&out).contains("cannot create namespaces (clone): EPERM");
+        let cause = if without_root {
+            " (without root, clone(2) makes the other namespaces only \
+             together with a new user namespace: is CLONE_NEWUSER in \
+             NAMESPACES?)"
+        } else if args.contains(&"--map-root") {
             " (--map-root: does the child itself deny setgroups, then write \
              its gid_map and uid_map?)"
         } else {
@@ -32,7 +38,7 @@ fn as_root_and_as_nobody(args: &[&str]) -> Vec<(u32, Output)> {
         };
         assert!(
             out.status.success(),
-            "`ch05-user {}` as uid {outside} exited with {:?}{map}: {}",
+            "`ch05-user {}` as uid {outside} exited with {:?}{cause}: {}",
             args.join(" "),
             out.status.code(),
             stderr(&out)
