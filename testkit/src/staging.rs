@@ -92,7 +92,10 @@ fn remove_staging_dir() {
 /// `binary` itself when every user can reach it; otherwise its copy in
 /// the staging directory, beside copies of every other program built
 /// into the same directory, so that the directory can go on `PATH` as
-/// `target/debug` would.
+/// `target/debug` would. Each directory of binaries gets a directory of
+/// its own there: `cargo workshop check` tests an attendee's `ch01-uts`
+/// while the workspace's `ch01-uts` is used beside it, and neither copy
+/// may stand in for the other.
 pub fn reachable(binary: PathBuf) -> PathBuf {
     if open_to_everyone(&binary) {
         return binary;
@@ -101,13 +104,25 @@ pub fn reachable(binary: PathBuf) -> PathBuf {
     let dir = binary.parent().expect("a binary has a directory");
     let mut staged = STAGED.lock().unwrap_or_else(PoisonError::into_inner);
     let name = binary.file_name().expect("a binary has a name");
-    if !staged.iter().any(|d| d == dir) {
-        for program in programs_in(dir) {
-            stage(&program, &staging_dir().join(program.file_name().unwrap()));
+    let index = match staged.iter().position(|d| d == dir) {
+        Some(index) => index,
+        None => {
+            use std::os::unix::fs::PermissionsExt;
+            let copies = staging_dir().join(staged.len().to_string());
+            std::fs::create_dir(&copies).expect("cannot create a staging dir");
+            std::fs::set_permissions(
+                &copies,
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .expect("cannot chmod the staging dir");
+            for program in programs_in(dir) {
+                stage(&program, &copies.join(program.file_name().unwrap()));
+            }
+            staged.push(dir.to_path_buf());
+            staged.len() - 1
         }
-        staged.push(dir.to_path_buf());
-    }
-    let copy = staging_dir().join(name);
+    };
+    let copy = staging_dir().join(index.to_string()).join(name);
     if !copy.exists() {
         stage(&binary, &copy);
     }
