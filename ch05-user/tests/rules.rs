@@ -225,12 +225,13 @@ fn set_id_calls_fail_until_a_map_exists() {
 }
 
 /// A stand-in for a systemd host (a mount namespace of its own, its
-/// tree shared) with a read-only, nosuid tmpfs on /mnt, then `script`
+/// tree shared) with a read-only, nosuid, nodev, noexec tmpfs on /mnt,
+/// then `script`
 /// in `ch05-user --map-root --propagation unchanged`.
 fn in_stand_in(script: &str) -> Output {
     let stand_in = format!(
         "mount --make-rshared / && \
-         mount -t tmpfs -o ro,nosuid,size=1m guarded /mnt && \
+         mount -t tmpfs -o ro,nosuid,nodev,noexec,size=1m guarded /mnt && \
          \"$CH05\" --map-root --propagation unchanged -- sh -c '{script}'"
     );
     std::process::Command::new("unshare")
@@ -252,6 +253,8 @@ fn inherited_mounts_are_locked_and_shared_ones_arrive_as_slaves() {
          umount /mnt; echo umount $?; \
          mount -o remount,rw /mnt; echo rw $?; \
          mount -o remount,bind,suid /mnt; echo suid $?; \
+         mount -o remount,bind,dev /mnt; echo dev $?; \
+         mount -o remount,bind,exec /mnt; echo exec $?; \
          mount -t tmpfs over /mnt && echo stacked; \
          findmnt -n -o SOURCE,OPTIONS /mnt",
     );
@@ -262,8 +265,10 @@ fn inherited_mounts_are_locked_and_shared_ones_arrive_as_slaves() {
             "umount 32",
             "rw 32",
             "suid 32",
+            "dev 32",
+            "exec 32",
             "stacked",
-            "guarded ro,nosuid,relatime,size=1024k",
+            "guarded ro,nosuid,nodev,noexec,relatime,size=1024k",
             "over rw,relatime",
         ],
         "{}",
@@ -272,7 +277,7 @@ fn inherited_mounts_are_locked_and_shared_ones_arrive_as_slaves() {
     let err = stderr(&out);
     // util-linux reports EINVAL from umount2(2) as "not mounted".
     assert!(err.contains("umount: /mnt: not mounted"), "{err}");
-    assert_eq!(err.matches("mount: /mnt: permission denied").count(), 2);
+    assert_eq!(err.matches("mount: /mnt: permission denied").count(), 4);
 }
 
 #[test]
