@@ -527,6 +527,24 @@ session_ch04_propagation() {
     save ch04-propagation
 }
 
+session_ch04_fields() {
+    # mountinfo's optional fields, propagate_from included: the demo
+    # reads the table as a process whose root leaves out a master group.
+    cp "$repo/book/demos/mountinfo-from.py" "$home/"
+    start
+    type_line "unshare --mount env PS1='stand-in# ' bash --norc"
+    type_line 'mount -t tmpfs demo /mnt && cd /mnt && mkdir -p root/z root/m root/u x'
+    type_line 'mount -t tmpfs z root/z && mount --make-shared root/z'
+    type_line 'mount --bind root/z x && mount --make-slave x && mount --make-shared x'
+    type_line 'mount --bind x root/m && mount --make-slave root/m'
+    type_line 'mount -t tmpfs u root/u && mount --make-unbindable root/u'
+    type_line "fields() { awk '\$5 ~ /\\/[zmux]\$/ { s = \$5; for (i = 7; \$i != \"-\"; i++) s = s \" \" \$i; print s }'; }"
+    type_line 'fields </proc/self/mountinfo'
+    type_line 'python3 ~/mountinfo-from.py root | fields'
+    type_line 'exit'
+    save ch04-fields
+}
+
 session_ch04_binding() {
     # The table's demo, as the reader runs it from book/demos/.
     cp "$repo/book/demos/transitions.sh" "$home/"
@@ -1071,6 +1089,7 @@ run ch03-pid ch03_rules
 run ch04-mount ch04
 run ch04-mount ch04_root
 run ch04-mount ch04_propagation
+run ch04-mount ch04_fields
 run ch04-mount ch04_binding
 run ch04-mount ch04_pivot
 run ch05-user ch05

@@ -353,3 +353,53 @@ fn the_transition_table_is_the_man_pages() {
         "bind under shared, under private; move the same"
     );
 }
+
+/// The optional fields of mountinfo, as the page reads them: `shared:N`
+/// (a peer group), `master:N` (a slave of group N, the same N as the
+/// master's `shared:N`), `unbindable`, and `propagate_from:N`, which
+/// only a reader whose root leaves out the master group sees: the
+/// nearest group upstream with a mount under that root
+/// (`book/demos/mountinfo-from.py` reads the table from such a root).
+#[test]
+fn mountinfo_names_peer_groups_masters_and_propagate_from() {
+    if !have_root("mountinfo_names_peer_groups_masters_and_propagate_from") {
+        return;
+    }
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book/demos/mountinfo-from.py"
+    );
+    let seen = in_a_scratch_namespace(&format!(
+        "set -e; mount -t tmpfs demo /mnt; cd /mnt; mkdir -p root/z root/m root/u x
+         mount -t tmpfs z root/z; mount --make-shared root/z
+         mount --bind root/z x; mount --make-slave x; mount --make-shared x
+         mount --bind x root/m; mount --make-slave root/m
+         mount -t tmpfs u root/u; mount --make-unbindable root/u
+         fields() {{ awk '$5 ~ /\\/[zmux]$/ \
+             {{ s = $5; for (i = 7; $i != \"-\"; i++) s = s \" \" $i; print s }}'; }}
+         fields < /proc/self/mountinfo; echo from root; python3 {demo} root | fields"
+    ));
+    let lines: Vec<&str> = seen.lines().collect();
+    let group = |line: &str, field: &str| -> String {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(field))
+            .unwrap_or_else(|| panic!("no {field} in {line:?}: {seen}"))
+            .to_string()
+    };
+    let (z, x) = (group(lines[0], "shared:"), group(lines[1], "shared:"));
+    assert_ne!(z, x, "{seen}");
+    assert_eq!(
+        lines,
+        [
+            format!("/mnt/root/z shared:{z}"),
+            format!("/mnt/x shared:{x} master:{z}"),
+            format!("/mnt/root/m master:{x}"),
+            "/mnt/root/u unbindable".into(),
+            "from root".into(),
+            format!("/z shared:{z}"),
+            format!("/m master:{x} propagate_from:{z}"),
+            "/u unbindable".into(),
+        ],
+        "{seen}"
+    );
+}
