@@ -355,3 +355,53 @@ fn a_target_that_exits_between_the_opens_is_refused() {
     assert!(lines[1].starts_with("hint: nothing was entered"), "{err}");
     assert!(!marker.exists(), "the command ran");
 }
+
+/// `enter PID` joins all the namespaces it enters with one `setns(2)` on
+/// a pidfd of PID (Linux 5.8), as the ch07 page shows with strace: one
+/// call, whose mask names every type that differs from ours.
+#[test]
+fn enter_joins_with_one_setns_on_a_pidfd() {
+    if !have_root("enter_joins_with_one_setns_on_a_pidfd") {
+        return;
+    }
+    let mut target = std::process::Command::new("unshare")
+        .args(["--uts", "--net", "sleep", "1000"])
+        .spawn()
+        .unwrap();
+    let pid = target.id().to_string();
+    // unshare execs sleep once the namespaces are made.
+    let deadline = std::time::Instant::now() + nslab_testkit::TIMEOUT;
+    while std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|comm| comm != "sleep\n")
+    {
+        assert!(std::time::Instant::now() < deadline, "no sleep");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let dir = nslab_testkit::SharedDir::new();
+    let log = dir.path.join("strace.log");
+    let out = std::process::Command::new("strace")
+        .args(["-qq", "-e", "trace=pidfd_open,setns", "-o"])
+        .arg(&log)
+        .arg(bin("ch07-inspect"))
+        .args(["enter", &pid, "true"])
+        .output()
+        .unwrap();
+    target.kill().unwrap();
+    target.wait().unwrap();
+    assert!(out.status.success(), "{}", nslab_testkit::stderr(&out));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let setns: Vec<&str> =
+        calls.lines().filter(|l| l.starts_with("setns(")).collect();
+    assert_eq!(setns.len(), 1, "{calls}");
+    let pidfd = calls
+        .lines()
+        .find(|l| l.starts_with(&format!("pidfd_open({pid}, 0)")))
+        .and_then(|l| l.rsplit_once("= "))
+        .map(|(_, fd)| fd.trim().to_string())
+        .unwrap_or_else(|| panic!("no pidfd_open of {pid}: {calls}"));
+    assert!(setns[0].starts_with(&format!("setns({pidfd}, ")), "{calls}");
+    for kind in ["CLONE_NEWUTS", "CLONE_NEWNET"] {
+        assert!(setns[0].contains(kind), "{kind}: {calls}");
+    }
+    assert!(setns[0].ends_with("= 0"), "{calls}");
+}
