@@ -405,3 +405,61 @@ fn enter_joins_with_one_setns_on_a_pidfd() {
     }
     assert!(setns[0].ends_with("= 0"), "{calls}");
 }
+
+/// Joined to a mount namespace whose `/proc` shows another PID
+/// namespace, `enter` still finds and ends what its command left
+/// running: it opened our own `/proc` before joining.
+#[test]
+fn leftovers_are_ended_under_a_proc_of_another_pid_namespace() {
+    if !have_root("leftovers_are_ended_under_a_proc_of_another_pid_namespace") {
+        return;
+    }
+    let mut target = std::process::Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--mount-proc",
+            "sleep",
+            "1000",
+        ])
+        .spawn()
+        .unwrap();
+    let pid = target.id();
+    // The proc mount is made before sleep is executed.
+    let children = format!("/proc/{pid}/task/{pid}/children");
+    let deadline = std::time::Instant::now() + nslab_testkit::TIMEOUT;
+    let sleeping = |child: &str| {
+        std::fs::read_to_string(format!("/proc/{child}/comm"))
+            .is_ok_and(|comm| comm == "sleep\n")
+    };
+    while !std::fs::read_to_string(&children)
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(sleeping)
+    {
+        assert!(std::time::Instant::now() < deadline, "no sleep");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // `sleep 600.9PID...`: ten minutes, and a mark of this run.
+    let marker = format!("600{}", &nslab_testkit::unique_number()[1..]);
+    let script = format!("sleep {marker} >/dev/null 2>&1 & echo started");
+    let mnt = format!("/proc/{pid}/ns/mnt");
+    let out = inspect(&["enter", &mnt, "--", "sh", "-c", &script]).output();
+    let left = nslab_testkit::processes_with(&marker);
+    for &leftover in &left {
+        // SAFETY: kill(2); a test's own leftover, found just above.
+        unsafe { nslab_testkit::libc::kill(leftover as i32, 9) };
+    }
+    target.kill().unwrap();
+    target.wait().unwrap();
+    let out = out.unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(nslab_testkit::stdout(&out), "started\n");
+    assert_eq!(
+        left,
+        Vec::<u32>::new(),
+        "the command's sleep outlived enter"
+    );
+}
