@@ -113,20 +113,25 @@ pub fn bin(name: &str) -> PathBuf {
 }
 
 /// Runs before the test harness, as a C constructor: a test process that
-/// was started with SIGINT or SIGQUIT ignored (a shell's background job
-/// is) would pass that on to every tool it runs, and the tools rightly
-/// keep what they inherit. The tests that check inheritance set up their
-/// own callers; all others start from the default.
-extern "C" fn default_interrupt_signals() {
-    for signal in [libc::SIGINT, libc::SIGQUIT] {
+/// was started with signals ignored (SIGINT and SIGQUIT in a shell's
+/// background job, SIGHUP under `nohup cargo test`) would pass that on
+/// to every tool it runs, and the tools rightly keep what they inherit.
+/// The tests that check inheritance set up their own callers; all others
+/// start from the default. (A new program has no handlers, so each
+/// signal is either ignored or at its default here.)
+extern "C" fn default_signals() {
+    for signal in (1..=libc::SIGRTMAX())
+        .filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
+    {
         // SAFETY: SIG_DFL installs no code; this runs before any thread.
+        // The C library's own real-time signals refuse it (EINVAL).
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
 }
 
 #[used]
 #[unsafe(link_section = ".init_array")]
-static DEFAULT_SIGNALS: extern "C" fn() = default_interrupt_signals;
+static DEFAULT_SIGNALS: extern "C" fn() = default_signals;
 
 /// A command that runs chapter `name` with `args`, with a timeout.
 pub fn chapter(name: &str, args: &[&str]) -> assert_cmd::Command {
