@@ -797,8 +797,10 @@ session_ch07_one_way() {
     type_line "PID=\$(pgrep -P \"\$(pgrep -t $first -x ch04-mount)\"); echo \$PID"
     # The subshell exits at once: its orphan goes to that namespace's
     # PID 1, not to the tool (a subreaper, but outside). ps waits until
-    # the orphan is sleep: until it has exec'd, it is a copy of sh.
-    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); until pgrep -x sleep >/dev/null; do :; done; ps -o pid,ppid,args'"
+    # the orphan is sleep: until it has exec'd, it is a copy of sh. Each
+    # pgrep of the wait takes a PID there, so ps's own line (the last,
+    # its PID depending on how long the wait took) is left out.
+    type_line "ch07-inspect enter \$PID sh -c 'echo \"my PID is \$\$, my parent is \$PPID\"; (sleep 300 &); until pgrep -x sleep >/dev/null; do :; done; ps -o pid,ppid,comm | head -n 3'"
     win=nslab:main
     type_line 'exit'
     keep_screen ch07-one-way
