@@ -225,10 +225,9 @@ pub fn ctrl_c_at_a_terminal_is_not_passed_on(tool: &str) {
     let python = "import os, signal, sys\n\
         r, w = os.pipe()\n\
         if os.fork() == 0:\n\
-        \x20   def got(*_):\n\
-        \x20       print('group got SIGINT', flush=True); os._exit(0)\n\
-        \x20   signal.signal(signal.SIGINT, got)\n\
-        \x20   os.write(w, b'!'); signal.pause(); os._exit(1)\n\
+        \x20   signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n\
+        \x20   os.write(w, b'!'); signal.sigwaitinfo({signal.SIGINT})\n\
+        \x20   print('group got SIGINT', flush=True); os._exit(0)\n\
         os.read(r, 1)\n\
         os.setpgid(0, 0)\n\
         def forwarded(*_):\n\
