@@ -192,14 +192,11 @@ pub struct BinaryCopy {
 
 impl BinaryCopy {
     pub fn new(name: &str) -> BinaryCopy {
-        use std::os::unix::fs::PermissionsExt;
         let base = staging::reachable_base(&std::env::temp_dir());
         let dir = base.join(unique("nslab-bin"));
-        std::fs::create_dir(&dir).expect("cannot create a temporary dir");
+        staging::create_dir_with_mode(&dir, 0o755);
         let path = dir.join(name);
         staging::stage(&bin(name), &path);
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-            .expect("cannot chmod the copy's directory");
         BinaryCopy { dir, path }
     }
 }
@@ -217,11 +214,8 @@ pub struct SharedDir {
 
 impl SharedDir {
     pub fn new() -> SharedDir {
-        use std::os::unix::fs::PermissionsExt;
         let path = std::env::temp_dir().join(unique("nslab-shared"));
-        std::fs::create_dir(&path).expect("cannot create a temporary dir");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777))
-            .expect("cannot chmod the shared dir");
+        staging::create_dir_with_mode(&path, 0o777);
         SharedDir { path }
     }
 }

@@ -74,12 +74,9 @@ pub fn reachable_base(preferred: &Path) -> PathBuf {
 fn staging_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        use std::os::unix::fs::PermissionsExt;
         let base = reachable_base(&std::env::temp_dir());
         let dir = base.join(crate::unique("nslab-staged"));
-        std::fs::create_dir(&dir).expect("cannot create a staging dir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-            .expect("cannot chmod the staging dir");
+        create_dir_with_mode(&dir, 0o755);
         crate::at_exit::register(remove_staging_dir);
         dir
     })
@@ -107,14 +104,8 @@ pub fn reachable(binary: PathBuf) -> PathBuf {
     let index = match staged.iter().position(|d| d == dir) {
         Some(index) => index,
         None => {
-            use std::os::unix::fs::PermissionsExt;
             let copies = staging_dir().join(staged.len().to_string());
-            std::fs::create_dir(&copies).expect("cannot create a staging dir");
-            std::fs::set_permissions(
-                &copies,
-                std::fs::Permissions::from_mode(0o755),
-            )
-            .expect("cannot chmod the staging dir");
+            create_dir_with_mode(&copies, 0o755);
             for program in programs_in(dir) {
                 stage(&program, &copies.join(program.file_name().unwrap()));
             }
@@ -160,6 +151,15 @@ pub fn stage(from: &Path, to: &Path) {
     }
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))
         .expect("cannot chmod the copy");
+}
+
+/// Creates the directory `path` with exactly `mode` (whatever the umask).
+pub fn create_dir_with_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir(path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
 }
 
 /// Writes `contents` to `path` as an executable file (mode 0755) through

@@ -1,6 +1,5 @@
 //! Staging: what nobody must run, copied out of a closed checkout.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use nslab_testkit::{staging, unique};
@@ -12,9 +11,7 @@ use nslab_testkit::{staging, unique};
 #[test]
 fn programs_of_the_same_name_from_two_directories_stay_apart() {
     let closed = std::env::temp_dir().join(unique("nslab-closed"));
-    std::fs::create_dir(&closed).unwrap();
-    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700))
-        .unwrap();
+    staging::create_dir_with_mode(&closed, 0o700);
     let program = |dir: &str, says: &str| {
         let dir = closed.join(dir);
         std::fs::create_dir(&dir).unwrap();
