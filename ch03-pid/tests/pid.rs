@@ -115,18 +115,14 @@ impl Noted {
 
     /// Waits for the tool's exit status; kills it after TIMEOUT.
     fn status(mut self) -> Option<i32> {
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            if start.elapsed() > nslab_testkit::TIMEOUT {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the tool did not exit");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let limit = nslab_testkit::TIMEOUT;
+        let Some(status) = nslab_testkit::exit_within(&mut self.child, limit)
+        else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("the tool did not exit");
+        };
+        status.code()
     }
 }
 
@@ -212,21 +208,12 @@ fn under_timeout(foreground: bool) -> (Option<i32>, String) {
     assert_eq!(line, "ready\n", "the command did not start");
     // SAFETY: kill(2) on the PID of a child we have not reaped yet.
     assert_eq!(unsafe { libc::kill(group, libc::SIGALRM) }, 0);
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = timeout.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > nslab_testkit::TIMEOUT {
-            // SAFETY: kill(2) on the process group made above.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
-            let _ = timeout.wait();
-            panic!(
-                "timeout and ch03-pid still ran after {:?}",
-                start.elapsed()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let limit = nslab_testkit::TIMEOUT;
+    let Some(status) = nslab_testkit::exit_within(&mut timeout, limit) else {
+        // SAFETY: kill(2) on the process group made above.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+        let _ = timeout.wait();
+        panic!("timeout and ch03-pid still ran after {limit:?}");
     };
     let mut err = String::new();
     timeout

@@ -187,18 +187,12 @@ pub fn an_ignored_signal_is_not_caught(tool: &str) {
         // SAFETY: kill(2) on our own unreaped child.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     }
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            // SIGTERM, which the tool passes on: the command ends too.
-            // SAFETY: kill(2) on our own unreaped child.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-            let _ = child.wait();
-            panic!("SIGUSR1 did not end the command");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = crate::exit_within(&mut child, crate::TIMEOUT) else {
+        // SIGTERM, which the tool passes on: the command ends too.
+        // SAFETY: kill(2) on our own unreaped child.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let _ = child.wait();
+        panic!("SIGUSR1 did not end the command");
     };
     assert_ne!(caught & bit(libc::SIGTERM), 0, "TERM is not caught");
     assert_eq!(caught & bit(libc::SIGHUP), 0, "HUP must not be caught");

@@ -477,6 +477,25 @@ pub fn host(program: &str, args: &[&str]) -> Output {
     output
 }
 
+/// The exit status of `child` once it has exited (and is reaped), or
+/// `None` if it is still running after `limit`: a wait that cannot hang
+/// a test.
+pub fn exit_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("cannot wait") {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A chapter started in the background with piped stdout, for tests that
 /// signal it while it runs.
 pub struct Running {
@@ -537,16 +556,7 @@ impl Running {
     /// `Some(exit code)` once the tool has exited, `None` if it is still
     /// running after `limit`.
     fn exit_within(&mut self, limit: Duration) -> Option<Option<i32>> {
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status.code());
-            }
-            if start.elapsed() > limit {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        exit_within(&mut self.child, limit).map(|status| status.code())
     }
 
     /// True when the tool is still running after `delay`.

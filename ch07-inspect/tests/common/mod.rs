@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nslab_testkit::{TIMEOUT, bin, stdout};
 
@@ -105,14 +105,10 @@ impl Background {
     /// Closes stdin (the script's `read` returns) and waits for the end.
     pub fn stop(mut self) -> Option<i32> {
         drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "the program did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let limit = Duration::from_secs(10);
+        nslab_testkit::exit_within(&mut self.child, limit)
+            .expect("the program did not exit")
+            .code()
     }
 }
 
