@@ -206,6 +206,18 @@ fn under_timeout(foreground: bool) -> (Option<i32>, String) {
         .read_line(&mut line)
         .unwrap();
     assert_eq!(line, "ready\n", "the command did not start");
+    // Not before timeout waits for its child (in sigsuspend, coreutils
+    // 9.1; in waitpid, others): until it has stored the child's PID
+    // after fork, its handler would _exit(143) and leave the tool
+    // running (seen once, on a busy machine).
+    let wchan = format!("/proc/{group}/wchan");
+    let deadline = std::time::Instant::now() + nslab_testkit::TIMEOUT;
+    while !std::fs::read_to_string(&wchan)
+        .is_ok_and(|w| w.starts_with("sigsuspend") || w == "do_wait")
+    {
+        assert!(std::time::Instant::now() < deadline, "timeout never waits");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     // SAFETY: kill(2) on the PID of a child we have not reaped yet.
     assert_eq!(unsafe { libc::kill(group, libc::SIGALRM) }, 0);
     let limit = nslab_testkit::TIMEOUT;
@@ -215,6 +227,10 @@ fn under_timeout(foreground: bool) -> (Option<i32>, String) {
         let _ = timeout.wait();
         panic!("timeout and ch03-pid still ran after {limit:?}");
     };
+    // Whatever of the group is left (the tool, had timeout gone first)
+    // must not hold stderr open and hang the read below.
+    // SAFETY: kill(2) on the process group made above.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
     let mut err = String::new();
     timeout
         .stderr
